@@ -1,0 +1,476 @@
+"""Composition: sequences, parallel fan-out, passthrough/assign, branches, retries,
+fallbacks, bound configs, and plain functions as nodes."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Sequence as Seq
+from typing import TYPE_CHECKING, Any
+
+from agentkit.core.config import ConfigLike, RunConfig
+from agentkit.core.errors import UsageError
+from agentkit.core.flow import Call, Flow, FlowGen, Gather, Sleep, run_flow
+from agentkit.core.runnable import Runnable, iterate_in_thread, traced
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from agentkit.core.graph import Graph
+
+
+def coerce(obj: Any) -> Runnable[Any, Any]:
+    """Turn a Runnable, a dict of runnables (parallel) or a function into a Runnable."""
+    if isinstance(obj, Runnable):
+        return obj
+    if isinstance(obj, Mapping):
+        return Parallel({str(k): coerce(v) for k, v in obj.items()})
+    if callable(obj):
+        return Lambda(obj)
+    raise UsageError(
+        f"cannot use {type(obj).__name__} as a chain step; pass a Runnable, a function "
+        "or a dict of them"
+    )
+
+
+class Lambda(Runnable[Any, Any]):
+    """A plain function (sync or async) as a node. A ``config`` parameter receives the run
+    config. Sync functions run inline in ``ainvoke``; pass ``blocking=True`` for functions
+    that do blocking I/O so they run in a worker thread instead."""
+
+    kind = "lambda"
+
+    def __init__(self, fn: Callable[..., Any], *, name: str | None = None, blocking: bool = False):
+        if not callable(fn):
+            raise UsageError(f"Lambda needs a callable, got {type(fn).__name__}")
+        self.fn = fn
+        self.blocking = blocking
+        self.is_async = inspect.iscoroutinefunction(fn)
+        try:
+            self.wants_config = "config" in inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            self.wants_config = False
+        self._name = name or getattr(fn, "__name__", "lambda")
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def _args(self, input: Any, config: RunConfig) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        return (input,), ({"config": config} if self.wants_config else {})
+
+    @traced
+    def invoke(self, input: Any, config: ConfigLike = None) -> Any:
+        args, kwargs = self._args(input, config)  # type: ignore[arg-type]
+        if self.is_async:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return asyncio.run(self.fn(*args, **kwargs))
+            raise UsageError(
+                f"{self.name} is an async function called with invoke() inside a running "
+                "event loop; call ainvoke() instead"
+            )
+        return self.fn(*args, **kwargs)
+
+    @traced
+    async def ainvoke(self, input: Any, config: ConfigLike = None) -> Any:
+        args, kwargs = self._args(input, config)  # type: ignore[arg-type]
+        if self.is_async:
+            return await self.fn(*args, **kwargs)
+        if self.blocking:
+            return await asyncio.to_thread(self.fn, *args, **kwargs)
+        return self.fn(*args, **kwargs)
+
+    def _with_params(self, params: Mapping[str, Any]) -> Runnable[Any, Any]:
+        import functools
+
+        return Lambda(functools.partial(self.fn, **params), name=self._name, blocking=self.blocking)
+
+    def to_dict(self) -> dict[str, Any]:
+        from agentkit.core.spec import function_ref
+
+        return {"type": "lambda", "fn": function_ref(self.fn), "blocking": self.blocking}
+
+
+class Sequence(Flow[Any, Any]):
+    """Steps run one after another, each receiving the previous output. Streaming passes
+    through: the last step that streams feeds the caller as it produces."""
+
+    kind = "sequence"
+
+    def __init__(self, *steps: Any) -> None:
+        flat: list[Runnable[Any, Any]] = []
+        for step in steps:
+            node = coerce(step)
+            flat.extend(node.steps if isinstance(node, Sequence) else [node])
+        if len(flat) < 2:
+            raise UsageError("a Sequence needs at least two steps")
+        self.steps = flat
+
+    def flow(self, input: Any, config: RunConfig) -> FlowGen:
+        for step in self.steps:
+            input = yield Call(step, input, config)
+        return input
+
+    @traced
+    def stream(self, input: Any, config: ConfigLike = None) -> Iterator[Any]:
+        chunks = self.steps[0].stream(input, config)
+        for step in self.steps[1:]:
+            chunks = step.transform(chunks, config)
+        yield from chunks
+
+    def graph(self) -> Graph:
+        from agentkit.core.graph import Graph
+
+        return Graph.chain([s.graph() for s in self.steps])
+
+    def to_dict(self) -> dict[str, Any]:
+        from agentkit.core.spec import dump
+
+        return {"type": "sequence", "steps": [dump(s) for s in self.steps]}
+
+
+class Parallel(Flow[Any, dict[str, Any]]):
+    """Runs every branch on the same input and returns ``{key: output}``."""
+
+    kind = "parallel"
+
+    def __init__(self, branches: Mapping[str, Any]) -> None:
+        if not branches:
+            raise UsageError("Parallel needs at least one branch")
+        self.branches = {k: coerce(v) for k, v in branches.items()}
+
+    def flow(self, input: Any, config: RunConfig) -> FlowGen:
+        calls = [Call(r, input, config) for r in self.branches.values()]
+        outputs = yield Gather(calls, config.max_concurrency)
+        return dict(zip(self.branches, outputs, strict=True))
+
+    def graph(self) -> Graph:
+        from agentkit.core.graph import Graph
+
+        return Graph.fan_out(self, [b.graph() for b in self.branches.values()])
+
+    def to_dict(self) -> dict[str, Any]:
+        from agentkit.core.spec import dump
+
+        return {"type": "parallel", "branches": {k: dump(v) for k, v in self.branches.items()}}
+
+
+class Passthrough(Runnable[Any, Any]):
+    """Returns its input unchanged. ``Passthrough.assign(k=step)`` adds keys to a dict input."""
+
+    kind = "passthrough"
+
+    @traced
+    def invoke(self, input: Any, config: ConfigLike = None) -> Any:
+        return input
+
+    @traced
+    async def ainvoke(self, input: Any, config: ConfigLike = None) -> Any:
+        return input
+
+    def transform(self, chunks: Any, config: ConfigLike = None) -> Iterator[Any]:
+        yield from chunks
+
+    @staticmethod
+    def assign(**steps: Any) -> Assign:
+        return Assign(steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "passthrough"}
+
+
+class Assign(Flow[Mapping[str, Any], dict[str, Any]]):
+    """Runs the steps in parallel on a dict input and returns the input with their outputs
+    added under their keys."""
+
+    kind = "assign"
+
+    def __init__(self, steps: Mapping[str, Any]) -> None:
+        self.mapper = Parallel(steps)
+
+    def flow(self, input: Any, config: RunConfig) -> FlowGen:
+        if not isinstance(input, Mapping):
+            raise UsageError(
+                f"assign() needs a dict input, got {type(input).__name__}; put a step that "
+                "returns a dict before it"
+            )
+        extra = yield Call(self.mapper, input, config)
+        return {**input, **extra}
+
+    def graph(self) -> Graph:
+        return self.mapper.graph()
+
+    def to_dict(self) -> dict[str, Any]:
+        from agentkit.core.spec import dump
+
+        return {"type": "assign", "steps": {k: dump(v) for k, v in self.mapper.branches.items()}}
+
+
+class Pick(Runnable[Mapping[str, Any], Any]):
+    """Selects one key (returns the value) or several keys (returns a dict) of a dict."""
+
+    kind = "pick"
+
+    def __init__(self, *keys: str) -> None:
+        if not keys:
+            raise UsageError("Pick needs at least one key")
+        self.keys = keys
+
+    @traced
+    def invoke(self, input: Mapping[str, Any], config: ConfigLike = None) -> Any:
+        missing = [k for k in self.keys if k not in input]
+        if missing:
+            raise UsageError(f"Pick: key(s) {missing} not in the input; available: {sorted(input)}")
+        if len(self.keys) == 1:
+            return input[self.keys[0]]
+        return {k: input[k] for k in self.keys}
+
+    @traced
+    async def ainvoke(self, input: Mapping[str, Any], config: ConfigLike = None) -> Any:
+        return self.invoke(input, config)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "pick", "keys": list(self.keys)}
+
+
+class Branch(Flow[Any, Any]):
+    """Runs the first runnable whose condition is true, else ``default``."""
+
+    kind = "branch"
+
+    def __init__(self, cases: Seq[tuple[Any, Any]], default: Any) -> None:
+        self.cases = [(coerce(cond), coerce(step)) for cond, step in cases]
+        self.default = coerce(default)
+
+    def select(self, input: Any, config: RunConfig) -> FlowGen:
+        for condition, step in self.cases:
+            if (yield Call(condition, input, config)):
+                return step
+        return self.default
+
+    def flow(self, input: Any, config: RunConfig) -> FlowGen:
+        target = yield from self.select(input, config)
+        return (yield Call(target, input, config))
+
+    @traced
+    def stream(self, input: Any, config: ConfigLike = None) -> Iterator[Any]:
+        target = run_flow(self.select(input, config))  # type: ignore[arg-type]
+        yield from target.stream(input, config)
+
+    def graph(self) -> Graph:
+        from agentkit.core.graph import Graph
+
+        targets = [s.graph() for _, s in self.cases] + [self.default.graph()]
+        return Graph.fan_out(self, targets, join=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        from agentkit.core.spec import dump
+
+        return {
+            "type": "branch",
+            "cases": [{"when": dump(c), "then": dump(s)} for c, s in self.cases],
+            "default": dump(self.default),
+        }
+
+
+def branch(*cases: tuple[Any, Any], default: Any) -> Branch:
+    """``branch((is_math, math_chain), (is_code, code_chain), default=general_chain)``."""
+    return Branch(cases, default)
+
+
+class Retry(Flow[Any, Any]):
+    kind = "retry"
+
+    def __init__(
+        self,
+        inner: Runnable[Any, Any],
+        attempts: int = 3,
+        backoff: float = 0.0,
+        on: tuple[type[BaseException], ...] = (Exception,),
+    ) -> None:
+        if attempts < 1:
+            raise UsageError(f"attempts must be at least 1, got {attempts}")
+        if backoff < 0:
+            raise UsageError(f"backoff must be >= 0 seconds, got {backoff}")
+        self.inner, self.attempts, self.backoff, self.on = inner, attempts, backoff, on
+
+    @property
+    def name(self) -> str:
+        return f"Retry({self.inner.name})"
+
+    def flow(self, input: Any, config: RunConfig) -> FlowGen:
+        for attempt in range(self.attempts):
+            try:
+                return (yield Call(self.inner, input, config))
+            except self.on:
+                if attempt == self.attempts - 1:
+                    raise
+            if self.backoff:
+                yield Sleep(self.backoff * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def graph(self) -> Graph:
+        return self.inner.graph()
+
+    def to_dict(self) -> dict[str, Any]:
+        from agentkit.core.spec import dump, exception_names
+
+        return {
+            "type": "retry",
+            "inner": dump(self.inner),
+            "attempts": self.attempts,
+            "backoff": self.backoff,
+            "on": exception_names(self.on),
+        }
+
+
+class Fallbacks(Flow[Any, Any]):
+    kind = "fallbacks"
+
+    def __init__(
+        self,
+        inner: Runnable[Any, Any],
+        fallbacks: Seq[Runnable[Any, Any]],
+        on: tuple[type[BaseException], ...] = (Exception,),
+    ) -> None:
+        if not fallbacks:
+            raise UsageError("with_fallbacks needs at least one fallback")
+        self.inner, self.fallbacks, self.on = inner, list(fallbacks), on
+
+    @property
+    def name(self) -> str:
+        return f"Fallbacks({self.inner.name})"
+
+    def flow(self, input: Any, config: RunConfig) -> FlowGen:
+        first: BaseException | None = None
+        for candidate in [self.inner, *self.fallbacks]:
+            try:
+                return (yield Call(candidate, input, config))
+            except self.on as exc:
+                first = first or exc
+        assert first is not None
+        raise first
+
+    def graph(self) -> Graph:
+        from agentkit.core.graph import Graph
+
+        return Graph.fan_out(self, [r.graph() for r in [self.inner, *self.fallbacks]], join=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        from agentkit.core.spec import dump, exception_names
+
+        return {
+            "type": "fallbacks",
+            "inner": dump(self.inner),
+            "fallbacks": [dump(f) for f in self.fallbacks],
+            "on": exception_names(self.on),
+        }
+
+
+class Configured(Runnable[Any, Any]):
+    """Runs ``inner`` with run-config fields merged in (see ``Runnable.with_config``)."""
+
+    kind = "configured"
+
+    def __init__(self, inner: Runnable[Any, Any], patch: Mapping[str, Any]) -> None:
+        RunConfig().merge(**patch)  # validates field names and values now, not at run time
+        self.inner, self.patch = inner, dict(patch)
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    def _config(self, config: ConfigLike) -> RunConfig:
+        from agentkit.core.config import ensure_config
+
+        return ensure_config(config).merge(**self.patch)
+
+    def invoke(self, input: Any, config: ConfigLike = None) -> Any:
+        return self.inner.invoke(input, self._config(config))
+
+    async def ainvoke(self, input: Any, config: ConfigLike = None) -> Any:
+        return await self.inner.ainvoke(input, self._config(config))
+
+    def stream(self, input: Any, config: ConfigLike = None) -> Iterator[Any]:
+        return self.inner.stream(input, self._config(config))
+
+    def transform(self, chunks: Any, config: ConfigLike = None) -> Iterator[Any]:
+        return self.inner.transform(chunks, self._config(config))
+
+    def astream(self, input: Any, config: ConfigLike = None) -> AsyncIterator[Any]:
+        return self.inner.astream(input, self._config(config))
+
+    def graph(self) -> Graph:
+        return self.inner.graph()
+
+    def to_dict(self) -> dict[str, Any]:
+        from agentkit.core.spec import dump
+
+        if any(k in self.patch for k in ("tracers", "callbacks")):
+            raise UsageError("a config with tracers cannot be serialised; attach tracers at run time")
+        return {"type": "configured", "inner": dump(self.inner), "config": self.patch}
+
+
+def _register_builders() -> None:
+    from agentkit.core.spec import SpecContext, add_builder
+
+    def lam(c: SpecContext) -> Runnable[Any, Any]:
+        return Lambda(c.function("fn"), blocking=c.get("blocking", bool, False))
+
+    def seq(c: SpecContext) -> Runnable[Any, Any]:
+        return Sequence(*c.runnables("steps"))
+
+    def branch_(c: SpecContext) -> Runnable[Any, Any]:
+        items = c.get("cases", list)
+        cases = []
+        for i, item in enumerate(items):
+            case = SpecContext(item, f"{c.path}.cases[{i}]") if isinstance(item, Mapping) else None
+            if case is None:
+                raise UsageError(f"{c.path}.cases[{i}] must be a dict with 'when' and 'then'")
+            cases.append((case.runnable("when"), case.runnable("then")))
+            case.check_unknown()
+        return Branch(cases, c.runnable("default"))
+
+    add_builder("lambda", lam)
+    add_builder("sequence", seq)
+    add_builder("parallel", lambda c: Parallel(c.runnable_map("branches")))
+    add_builder("passthrough", lambda c: Passthrough())
+    add_builder("assign", lambda c: Assign(c.runnable_map("steps")))
+    add_builder("pick", lambda c: Pick(*c.get("keys", list)))
+    add_builder("branch", branch_)
+    add_builder(
+        "retry",
+        lambda c: Retry(
+            c.runnable("inner"),
+            attempts=c.get("attempts", int, 3),
+            backoff=c.get("backoff", float, 0.0),
+            on=c.exceptions("on"),
+        ),
+    )
+    add_builder(
+        "fallbacks",
+        lambda c: Fallbacks(c.runnable("inner"), c.runnables("fallbacks"), on=c.exceptions("on")),
+    )
+    add_builder("configured", lambda c: Configured(c.runnable("inner"), c.get("config", dict)))
+
+
+_register_builders()
+
+__all__ = [
+    "Assign",
+    "Branch",
+    "Configured",
+    "Fallbacks",
+    "Lambda",
+    "Parallel",
+    "Passthrough",
+    "Pick",
+    "Retry",
+    "Sequence",
+    "branch",
+    "coerce",
+    "iterate_in_thread",
+]

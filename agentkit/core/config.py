@@ -1,0 +1,125 @@
+"""Run configuration passed down a chain graph.
+
+A :class:`RunConfig` is immutable; nodes derive children with :meth:`RunConfig.merge` or
+:meth:`RunConfig.child`. ``plain`` is precomputed so that the untraced hot path costs one
+attribute read per node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from agentkit.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from agentkit.core.tracing import Tracer
+
+_FIELDS = (
+    "tracers",
+    "callbacks",
+    "tags",
+    "metadata",
+    "run_name",
+    "max_concurrency",
+    "timeout",
+    "configurable",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """Options for one run of a chain graph.
+
+    Attributes:
+        tracers: receive a span for every node run (see :mod:`agentkit.core.tracing`).
+        tags: free-form labels copied onto every span.
+        metadata: key/values copied onto every span.
+        run_name: name of the root span (children keep their own names).
+        max_concurrency: bound for ``batch``/``abatch`` and parallel fan-out.
+        timeout: seconds for the node run with this config; raises ``RunTimeoutError``.
+        configurable: values read by nodes at run time, such as ``session_id``.
+        parent_run_id: set by the tracer machinery; do not set it yourself.
+    """
+
+    tracers: tuple[Tracer, ...] = ()
+    tags: tuple[str, ...] = ()
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    run_name: str | None = None
+    max_concurrency: int | None = None
+    timeout: float | None = None
+    configurable: Mapping[str, Any] = field(default_factory=dict)
+    parent_run_id: str | None = None
+    plain: bool = field(init=False, repr=False, compare=False, default=True)
+
+    def __post_init__(self) -> None:
+        if self.max_concurrency is not None and self.max_concurrency < 1:
+            raise UsageError(f"max_concurrency must be at least 1, got {self.max_concurrency}")
+        if self.timeout is not None and self.timeout <= 0:
+            raise UsageError(f"timeout must be a positive number of seconds, got {self.timeout}")
+        object.__setattr__(self, "plain", not self.tracers and self.timeout is None)
+
+    def merge(self, **changes: Any) -> RunConfig:
+        """A copy with ``changes``: tags and tracers append, dicts merge, the rest replaces."""
+        updates: dict[str, Any] = {}
+        for key, value in changes.items():
+            if key not in _FIELDS:
+                raise UsageError(f"unknown run config field {key!r}; allowed: {', '.join(_FIELDS)}")
+            if key in ("tracers", "callbacks"):
+                updates["tracers"] = self.tracers + tuple(value)
+            elif key == "tags":
+                updates["tags"] = self.tags + tuple(value)
+            elif key in ("metadata", "configurable"):
+                updates[key] = {**getattr(self, key), **value}
+            else:
+                updates[key] = value
+        return replace(self, **updates)
+
+    def child(self, parent_run_id: str | None) -> RunConfig:
+        """The config a node passes to the nodes it calls."""
+        return replace(self, parent_run_id=parent_run_id, run_name=None, timeout=None)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A ``configurable`` value (``config.get("session_id")``)."""
+        return self.configurable.get(key, default)
+
+
+_DEFAULT = RunConfig()
+
+
+def default_config() -> RunConfig:
+    """The config used when none is given (carries the debug tracer when debug is on)."""
+    return _DEFAULT
+
+
+def set_default_config(config: RunConfig) -> None:
+    """Replace the process-wide default config (used by :func:`agentkit.debug`)."""
+    global _DEFAULT
+    _DEFAULT = config
+
+
+ConfigLike = RunConfig | Mapping[str, Any] | None
+
+
+def ensure_config(config: ConfigLike) -> RunConfig:
+    """Accept a :class:`RunConfig`, a plain dict of its fields (LangChain style), or None."""
+    if config is None:
+        return _DEFAULT
+    if isinstance(config, RunConfig):
+        return config
+    if isinstance(config, Mapping):
+        unknown = set(config) - set(_FIELDS)
+        if unknown:
+            raise UsageError(
+                f"unknown run config field(s) {sorted(unknown)}; allowed: {', '.join(_FIELDS)}"
+            )
+        return _DEFAULT.merge(**dict(config))
+    raise UsageError(
+        f"config must be a RunConfig or a dict, got {type(config).__name__}; "
+        "use RunConfig(tags=[...]) or {'configurable': {...}}"
+    )
+
+
+def as_tags(tags: Sequence[str] | None) -> tuple[str, ...]:
+    return tuple(tags or ())

@@ -1,0 +1,385 @@
+"""The :class:`Runnable`: one node of a chain graph.
+
+A Runnable has one abstract method, :meth:`Runnable.invoke`. ``ainvoke``, ``batch``,
+``abatch``, ``stream``, ``astream`` and ``transform`` are built on it and may be overridden
+where a node can do better (native async, token streaming, true batching).
+
+Library nodes wrap their ``invoke``/``ainvoke``/``stream`` with :func:`traced`, which makes
+a span when the run config has tracers and costs one attribute read when it has none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from agentkit.core.config import ConfigLike, RunConfig, ensure_config
+from agentkit.core.errors import RunTimeoutError, SpecError
+from agentkit.core.tracing import end_span, start_span
+
+if TYPE_CHECKING:
+    from agentkit.core.graph import Graph
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Runnable(ABC, Generic[In, Out]):
+    """A node of a chain graph. Subclasses implement :meth:`invoke`."""
+
+    kind: ClassVar[str] = "node"
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @abstractmethod
+    def invoke(self, input: In, config: ConfigLike = None) -> Out:
+        """Run the node on one input."""
+
+    async def ainvoke(self, input: In, config: ConfigLike = None) -> Out:
+        """Async run; by default ``invoke`` in a worker thread."""
+        return await asyncio.to_thread(self.invoke, input, config)
+
+    def batch(
+        self,
+        inputs: Sequence[In],
+        config: ConfigLike = None,
+        *,
+        max_concurrency: int | None = None,
+        return_exceptions: bool = False,
+    ) -> list[Any]:
+        """Run many inputs on a thread pool bounded by ``max_concurrency``."""
+        cfg = ensure_config(config)
+        limit = max_concurrency or cfg.max_concurrency or 16
+        call = _catching(self.invoke) if return_exceptions else self.invoke
+        if len(inputs) <= 1 or limit == 1:
+            return [call(item, cfg) for item in inputs]
+        with ThreadPoolExecutor(max_workers=min(limit, len(inputs))) as pool:
+            return list(pool.map(lambda item: call(item, cfg), inputs))
+
+    async def abatch(
+        self,
+        inputs: Sequence[In],
+        config: ConfigLike = None,
+        *,
+        max_concurrency: int | None = None,
+        return_exceptions: bool = False,
+    ) -> list[Any]:
+        """Run many inputs concurrently on the event loop, at most ``max_concurrency`` at once."""
+        cfg = ensure_config(config)
+        limit = max_concurrency or cfg.max_concurrency
+        semaphore = asyncio.Semaphore(limit) if limit else None
+
+        async def one(item: In) -> Any:
+            try:
+                if semaphore is None:
+                    return await self.ainvoke(item, cfg)
+                async with semaphore:
+                    return await self.ainvoke(item, cfg)
+            except Exception as exc:
+                if return_exceptions:
+                    return exc
+                raise
+
+        return list(await asyncio.gather(*(one(item) for item in inputs)))
+
+    def stream(self, input: In, config: ConfigLike = None) -> Iterator[Out]:
+        """Yield the output in chunks; by default one chunk, the whole output."""
+        yield self.invoke(input, config)
+
+    def transform(self, chunks: Iterable[Any], config: ConfigLike = None) -> Iterator[Out]:
+        """Stream from a stream of input chunks. By default the chunks are joined with ``+``
+        and the node streams on the whole; streaming nodes (parsers) pass chunks through."""
+        yield from self.stream(join_chunks(chunks), config)
+
+    async def astream(self, input: In, config: ConfigLike = None) -> AsyncIterator[Out]:
+        """Async stream. Nodes that only override ``stream`` are bridged through a thread."""
+        if type(self).stream is Runnable.stream:
+            yield await self.ainvoke(input, config)
+            return
+        async for chunk in iterate_in_thread(lambda: self.stream(input, config)):
+            yield chunk
+
+    # --- composition -----------------------------------------------------------------
+
+    def __or__(self, other: Any) -> Runnable[In, Any]:
+        from agentkit.core.compose import Sequence as Seq
+        from agentkit.core.compose import coerce
+
+        return Seq(self, coerce(other))
+
+    def __ror__(self, other: Any) -> Runnable[Any, Out]:
+        from agentkit.core.compose import Sequence as Seq
+        from agentkit.core.compose import coerce
+
+        return Seq(coerce(other), self)
+
+    def pipe(self, *others: Any) -> Runnable[In, Any]:
+        from agentkit.core.compose import Sequence as Seq
+        from agentkit.core.compose import coerce
+
+        return Seq(self, *(coerce(o) for o in others))
+
+    def with_retry(
+        self,
+        attempts: int = 3,
+        backoff: float = 0.0,
+        on: tuple[type[BaseException], ...] = (Exception,),
+    ) -> Runnable[In, Out]:
+        """Retry up to ``attempts`` times on the given exception types, sleeping
+        ``backoff * 2**n`` seconds between tries."""
+        from agentkit.core.compose import Retry
+
+        return Retry(self, attempts=attempts, backoff=backoff, on=on)
+
+    def with_fallbacks(
+        self, fallbacks: Sequence[Any], on: tuple[type[BaseException], ...] = (Exception,)
+    ) -> Runnable[In, Out]:
+        """Try the fallbacks in order when this node raises one of ``on``."""
+        from agentkit.core.compose import Fallbacks, coerce
+
+        return Fallbacks(self, [coerce(f) for f in fallbacks], on=on)
+
+    def with_config(self, config: ConfigLike = None, **fields: Any) -> Runnable[In, Out]:
+        """Bind run-config fields (tags, metadata, run_name, timeout, configurable, ...)."""
+        from agentkit.core.compose import Configured
+
+        if isinstance(config, RunConfig):
+            from agentkit.core.errors import UsageError
+
+            raise UsageError("with_config takes a dict or keyword fields, not a RunConfig")
+        patch = {**(config or {}), **fields}
+        return Configured(self, patch)
+
+    def bind(self, **params: Any) -> Runnable[In, Out]:
+        """A copy of this node with parameters fixed (models: generation params)."""
+        return self._with_params(params)
+
+    def _with_params(self, params: Mapping[str, Any]) -> Runnable[In, Out]:
+        from agentkit.core.errors import UsageError
+
+        raise UsageError(f"{self.name} takes no bound parameters (got {sorted(params)})")
+
+    # --- introspection and serialisation ---------------------------------------------
+
+    def graph(self) -> Graph:
+        """Nodes and edges of this graph; ``.to_mermaid()`` and ``.to_ascii()`` render it."""
+        from agentkit.core.graph import Graph
+
+        return Graph.single(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain-data spec of this node (see :mod:`agentkit.core.spec`)."""
+        raise SpecError(
+            "$",
+            f"{type(self).__name__} cannot be serialised; implement to_dict/from_spec and "
+            "register it with @agentkit.core.spec.register",
+        )
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+def _catching(fn: Callable[[Any, RunConfig], Any]) -> Callable[[Any, RunConfig], Any]:
+    def call(item: Any, cfg: RunConfig) -> Any:
+        try:
+            return fn(item, cfg)
+        except Exception as exc:
+            return exc
+
+    return call
+
+
+def join_chunks(chunks: Iterable[Any]) -> Any:
+    """Join stream chunks with ``+`` (strings, message chunks, lists); dicts merge."""
+    result: Any = _NOTHING
+    for chunk in chunks:
+        if result is _NOTHING:
+            result = chunk
+        elif isinstance(result, dict) and isinstance(chunk, dict):
+            result = {**result, **chunk}
+        else:
+            result = result + chunk
+    if result is _NOTHING:
+        raise ValueError("cannot join an empty stream")
+    return result
+
+
+_NOTHING: Any = object()
+
+
+def _joined_or_list(chunks: list[Any]) -> Any:
+    """The span output of a stream: the joined chunks, or the list when they do not join."""
+    try:
+        return join_chunks(chunks) if chunks else None
+    except Exception:
+        return chunks
+
+
+async def iterate_in_thread(make: Callable[[], Iterator[Any]]) -> AsyncIterator[Any]:
+    """Consume a blocking iterator in a worker thread, yielding its items on the event loop."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+    stop = threading.Event()
+
+    def pump() -> None:
+        try:
+            for item in make():
+                if stop.is_set():
+                    return
+                loop.call_soon_threadsafe(queue.put_nowait, ("item", item))
+            loop.call_soon_threadsafe(queue.put_nowait, ("done", None))
+        except BaseException as exc:  # handed to the consumer
+            loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
+
+    worker = loop.run_in_executor(None, pump)
+    try:
+        while True:
+            tag, value = await queue.get()
+            if tag == "item":
+                yield value
+            elif tag == "error":
+                raise value
+            else:
+                break
+    finally:
+        stop.set()
+        await asyncio.shield(worker)
+
+
+# --- tracing decorators -----------------------------------------------------------------
+
+
+class _Scope:
+    """Opens a span for one node run; closes it with the output or the error."""
+
+    __slots__ = ("cfg", "span")
+
+    def __init__(self, node: Runnable[Any, Any], input: Any, cfg: RunConfig) -> None:
+        self.cfg = cfg
+        self.span = start_span(node.name, node.kind, input, cfg) if cfg.tracers else None
+
+    def __enter__(self) -> RunConfig:
+        return self.cfg.child(self.span.id if self.span else self.cfg.parent_run_id)
+
+    def finish(self, output: Any) -> Any:
+        if self.span is not None:
+            end_span(self.span, self.cfg, output)
+        return output
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if exc is not None and self.span is not None:
+            end_span(self.span, self.cfg, error=exc)
+
+
+def _timeout_error(node: Runnable[Any, Any], seconds: float) -> RunTimeoutError:
+    return RunTimeoutError(
+        f"{node.name} did not finish within {seconds} s; raise the limit with "
+        ".with_config(timeout=...) or make the step faster"
+    )
+
+
+def traced(fn: F) -> F:
+    """Wrap a node's ``invoke``, ``ainvoke``, ``stream`` or ``astream`` with tracing and
+    timeouts. The wrapped function always receives a :class:`RunConfig`."""
+    if inspect.isasyncgenfunction(fn):
+
+        @functools.wraps(fn)
+        def astream_wrapper(self: Any, input: Any, config: ConfigLike = None) -> Any:
+            cfg = ensure_config(config)
+            if cfg.plain:
+                return fn(self, input, cfg)
+            return _traced_agen(fn, self, input, cfg)
+
+        return astream_wrapper  # type: ignore[return-value]
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def stream_wrapper(self: Any, input: Any, config: ConfigLike = None) -> Any:
+            cfg = ensure_config(config)
+            if cfg.plain:
+                return fn(self, input, cfg)
+            return _traced_gen(fn, self, input, cfg)
+
+        return stream_wrapper  # type: ignore[return-value]
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def ainvoke_wrapper(self: Any, input: Any, config: ConfigLike = None) -> Any:
+            cfg = ensure_config(config)
+            if cfg.plain:
+                return await fn(self, input, cfg)
+            return await _traced_async(fn, self, input, cfg)
+
+        return ainvoke_wrapper  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def invoke_wrapper(self: Any, input: Any, config: ConfigLike = None) -> Any:
+        cfg = ensure_config(config)
+        if cfg.plain:
+            return fn(self, input, cfg)
+        return _traced_sync(fn, self, input, cfg)
+
+    return invoke_wrapper  # type: ignore[return-value]
+
+
+def _traced_sync(fn: Callable[..., Any], node: Any, input: Any, cfg: RunConfig) -> Any:
+    if cfg.timeout is not None:
+        import contextvars
+
+        inner = replace(cfg, timeout=None)
+        pool = ThreadPoolExecutor(max_workers=1)
+        ctx = contextvars.copy_context()
+        future = pool.submit(ctx.run, _traced_sync, fn, node, input, inner)
+        pool.shutdown(wait=False)
+        try:
+            return future.result(timeout=cfg.timeout)
+        except FutureTimeout:
+            raise _timeout_error(node, cfg.timeout) from None
+    scope = _Scope(node, input, cfg)
+    with scope as child:
+        return scope.finish(fn(node, input, child))
+
+
+async def _traced_async(fn: Callable[..., Any], node: Any, input: Any, cfg: RunConfig) -> Any:
+    if cfg.timeout is not None:
+        inner = replace(cfg, timeout=None)
+        try:
+            return await asyncio.wait_for(_traced_async(fn, node, input, inner), cfg.timeout)
+        except asyncio.TimeoutError:
+            raise _timeout_error(node, cfg.timeout) from None
+    scope = _Scope(node, input, cfg)
+    with scope as child:
+        return scope.finish(await fn(node, input, child))
+
+
+def _traced_gen(fn: Callable[..., Any], node: Any, input: Any, cfg: RunConfig) -> Iterator[Any]:
+    scope = _Scope(node, input, cfg)
+    chunks: list[Any] = []
+    with scope as child:
+        for chunk in fn(node, input, child):
+            chunks.append(chunk)
+            yield chunk
+        scope.finish(_joined_or_list(chunks))
+
+
+async def _traced_agen(
+    fn: Callable[..., Any], node: Any, input: Any, cfg: RunConfig
+) -> AsyncIterator[Any]:
+    scope = _Scope(node, input, cfg)
+    chunks: list[Any] = []
+    with scope as child:
+        async for chunk in fn(node, input, child):
+            chunks.append(chunk)
+            yield chunk
+        scope.finish(_joined_or_list(chunks))

@@ -1,0 +1,28 @@
+"""Shared test setup: real model requests are forbidden in the test suite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _forbid_real_model_requests() -> None:
+    from agentkit.llms import allow_model_requests
+
+    allow_model_requests(False)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The read-only evaluation data beside the project (../shared/data)."""
+    if not SHARED_DATA.exists():
+        pytest.skip(f"shared data folder {SHARED_DATA} is absent (it sits beside the checkout)")
+    return SHARED_DATA
