@@ -12,13 +12,13 @@ from agentkit.core import (
     Lambda,
     Parallel,
     Passthrough,
-    Runnable,
     RunConfig,
+    Runnable,
     branch,
     debug,
 )
-from agentkit.core.spec import register, save
 from agentkit.core.spec import load_file as load
+from agentkit.core.spec import register, save
 
 __version__ = "0.1.0"
 

@@ -1,9 +1,9 @@
-"""Composition: sequences, parallel fan-out, passthrough/assign, branches, retries,
-fallbacks, bound configs, and plain functions as nodes."""
+"""Composition: sequences, parallel fan-out, passthrough/assign, pick, branches, and plain
+functions as nodes. Retries, fallbacks and bound configs live in :mod:`agentkit.core.wrappers`
+and are re-exported here."""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Sequence as Seq
@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from agentkit.core.config import ConfigLike, RunConfig
 from agentkit.core.errors import UsageError
-from agentkit.core.flow import Call, Flow, FlowGen, Gather, Sleep, run_flow
-from agentkit.core.runnable import Runnable, iterate_in_thread, traced
+from agentkit.core.flow import Call, Flow, FlowGen, Gather, run_flow
+from agentkit.core.runnable import Runnable, traced
+from agentkit.core.streams import iterate_in_thread
+from agentkit.core.wrappers import Configured, Fallbacks, Retry
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     from agentkit.core.graph import Graph
 
 
@@ -51,7 +51,7 @@ class Lambda(Runnable[Any, Any]):
             self.wants_config = "config" in inspect.signature(fn).parameters
         except (TypeError, ValueError):
             self.wants_config = False
-        self._name = name or getattr(fn, "__name__", "lambda")
+        self._name: str = name or str(getattr(fn, "__name__", "lambda"))
 
     @property
     def name(self) -> str:
@@ -64,6 +64,8 @@ class Lambda(Runnable[Any, Any]):
     def invoke(self, input: Any, config: ConfigLike = None) -> Any:
         args, kwargs = self._args(input, config)  # type: ignore[arg-type]
         if self.is_async:
+            import asyncio
+
             try:
                 asyncio.get_running_loop()
             except RuntimeError:
@@ -80,6 +82,8 @@ class Lambda(Runnable[Any, Any]):
         if self.is_async:
             return await self.fn(*args, **kwargs)
         if self.blocking:
+            import asyncio
+
             return await asyncio.to_thread(self.fn, *args, **kwargs)
         return self.fn(*args, **kwargs)
 
@@ -91,7 +95,12 @@ class Lambda(Runnable[Any, Any]):
     def to_dict(self) -> dict[str, Any]:
         from agentkit.core.spec import function_ref
 
-        return {"type": "lambda", "fn": function_ref(self.fn), "blocking": self.blocking}
+        spec: dict[str, Any] = {"type": "lambda", "fn": function_ref(self.fn)}
+        if self._name != getattr(self.fn, "__name__", "lambda"):
+            spec["name"] = self._name
+        if self.blocking:
+            spec["blocking"] = True
+        return spec
 
 
 class Sequence(Flow[Any, Any]):
@@ -99,6 +108,7 @@ class Sequence(Flow[Any, Any]):
     through: the last step that streams feeds the caller as it produces."""
 
     kind = "sequence"
+    steps: list[Runnable[Any, Any]]
 
     def __init__(self, *steps: Any) -> None:
         flat: list[Runnable[Any, Any]] = []
@@ -201,7 +211,9 @@ class Assign(Flow[Mapping[str, Any], dict[str, Any]]):
         return {**input, **extra}
 
     def graph(self) -> Graph:
-        return self.mapper.graph()
+        from agentkit.core.graph import Graph
+
+        return Graph.fan_out(self, [b.graph() for b in self.mapper.branches.values()])
 
     def to_dict(self) -> dict[str, Any]:
         from agentkit.core.spec import dump
@@ -281,144 +293,14 @@ def branch(*cases: tuple[Any, Any], default: Any) -> Branch:
     return Branch(cases, default)
 
 
-class Retry(Flow[Any, Any]):
-    kind = "retry"
-
-    def __init__(
-        self,
-        inner: Runnable[Any, Any],
-        attempts: int = 3,
-        backoff: float = 0.0,
-        on: tuple[type[BaseException], ...] = (Exception,),
-    ) -> None:
-        if attempts < 1:
-            raise UsageError(f"attempts must be at least 1, got {attempts}")
-        if backoff < 0:
-            raise UsageError(f"backoff must be >= 0 seconds, got {backoff}")
-        self.inner, self.attempts, self.backoff, self.on = inner, attempts, backoff, on
-
-    @property
-    def name(self) -> str:
-        return f"Retry({self.inner.name})"
-
-    def flow(self, input: Any, config: RunConfig) -> FlowGen:
-        for attempt in range(self.attempts):
-            try:
-                return (yield Call(self.inner, input, config))
-            except self.on:
-                if attempt == self.attempts - 1:
-                    raise
-            if self.backoff:
-                yield Sleep(self.backoff * 2**attempt)
-        raise AssertionError("unreachable")
-
-    def graph(self) -> Graph:
-        return self.inner.graph()
-
-    def to_dict(self) -> dict[str, Any]:
-        from agentkit.core.spec import dump, exception_names
-
-        return {
-            "type": "retry",
-            "inner": dump(self.inner),
-            "attempts": self.attempts,
-            "backoff": self.backoff,
-            "on": exception_names(self.on),
-        }
-
-
-class Fallbacks(Flow[Any, Any]):
-    kind = "fallbacks"
-
-    def __init__(
-        self,
-        inner: Runnable[Any, Any],
-        fallbacks: Seq[Runnable[Any, Any]],
-        on: tuple[type[BaseException], ...] = (Exception,),
-    ) -> None:
-        if not fallbacks:
-            raise UsageError("with_fallbacks needs at least one fallback")
-        self.inner, self.fallbacks, self.on = inner, list(fallbacks), on
-
-    @property
-    def name(self) -> str:
-        return f"Fallbacks({self.inner.name})"
-
-    def flow(self, input: Any, config: RunConfig) -> FlowGen:
-        first: BaseException | None = None
-        for candidate in [self.inner, *self.fallbacks]:
-            try:
-                return (yield Call(candidate, input, config))
-            except self.on as exc:
-                first = first or exc
-        assert first is not None
-        raise first
-
-    def graph(self) -> Graph:
-        from agentkit.core.graph import Graph
-
-        return Graph.fan_out(self, [r.graph() for r in [self.inner, *self.fallbacks]], join=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        from agentkit.core.spec import dump, exception_names
-
-        return {
-            "type": "fallbacks",
-            "inner": dump(self.inner),
-            "fallbacks": [dump(f) for f in self.fallbacks],
-            "on": exception_names(self.on),
-        }
-
-
-class Configured(Runnable[Any, Any]):
-    """Runs ``inner`` with run-config fields merged in (see ``Runnable.with_config``)."""
-
-    kind = "configured"
-
-    def __init__(self, inner: Runnable[Any, Any], patch: Mapping[str, Any]) -> None:
-        RunConfig().merge(**patch)  # validates field names and values now, not at run time
-        self.inner, self.patch = inner, dict(patch)
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    def _config(self, config: ConfigLike) -> RunConfig:
-        from agentkit.core.config import ensure_config
-
-        return ensure_config(config).merge(**self.patch)
-
-    def invoke(self, input: Any, config: ConfigLike = None) -> Any:
-        return self.inner.invoke(input, self._config(config))
-
-    async def ainvoke(self, input: Any, config: ConfigLike = None) -> Any:
-        return await self.inner.ainvoke(input, self._config(config))
-
-    def stream(self, input: Any, config: ConfigLike = None) -> Iterator[Any]:
-        return self.inner.stream(input, self._config(config))
-
-    def transform(self, chunks: Any, config: ConfigLike = None) -> Iterator[Any]:
-        return self.inner.transform(chunks, self._config(config))
-
-    def astream(self, input: Any, config: ConfigLike = None) -> AsyncIterator[Any]:
-        return self.inner.astream(input, self._config(config))
-
-    def graph(self) -> Graph:
-        return self.inner.graph()
-
-    def to_dict(self) -> dict[str, Any]:
-        from agentkit.core.spec import dump
-
-        if any(k in self.patch for k in ("tracers", "callbacks")):
-            raise UsageError("a config with tracers cannot be serialised; attach tracers at run time")
-        return {"type": "configured", "inner": dump(self.inner), "config": self.patch}
-
-
 def _register_builders() -> None:
+    from agentkit.core.errors import SpecError
     from agentkit.core.spec import SpecContext, add_builder
 
     def lam(c: SpecContext) -> Runnable[Any, Any]:
-        return Lambda(c.function("fn"), blocking=c.get("blocking", bool, False))
+        return Lambda(
+            c.function("fn"), name=c.get("name", str, None), blocking=c.get("blocking", bool, False)
+        )
 
     def seq(c: SpecContext) -> Runnable[Any, Any]:
         return Sequence(*c.runnables("steps"))
@@ -427,9 +309,9 @@ def _register_builders() -> None:
         items = c.get("cases", list)
         cases = []
         for i, item in enumerate(items):
-            case = SpecContext(item, f"{c.path}.cases[{i}]") if isinstance(item, Mapping) else None
-            if case is None:
-                raise UsageError(f"{c.path}.cases[{i}] must be a dict with 'when' and 'then'")
+            if not isinstance(item, Mapping):
+                raise SpecError(f"{c.path}.cases[{i}]", "must be a dict with 'when' and 'then'")
+            case = SpecContext(item, f"{c.path}.cases[{i}]")
             cases.append((case.runnable("when"), case.runnable("then")))
             case.check_unknown()
         return Branch(cases, c.runnable("default"))
@@ -441,20 +323,6 @@ def _register_builders() -> None:
     add_builder("assign", lambda c: Assign(c.runnable_map("steps")))
     add_builder("pick", lambda c: Pick(*c.get("keys", list)))
     add_builder("branch", branch_)
-    add_builder(
-        "retry",
-        lambda c: Retry(
-            c.runnable("inner"),
-            attempts=c.get("attempts", int, 3),
-            backoff=c.get("backoff", float, 0.0),
-            on=c.exceptions("on"),
-        ),
-    )
-    add_builder(
-        "fallbacks",
-        lambda c: Fallbacks(c.runnable("inner"), c.runnables("fallbacks"), on=c.exceptions("on")),
-    )
-    add_builder("configured", lambda c: Configured(c.runnable("inner"), c.get("config", dict)))
 
 
 _register_builders()

@@ -28,7 +28,7 @@ _FIELDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RunConfig:
     """Options for one run of a chain graph.
 
@@ -54,6 +54,11 @@ class RunConfig:
     plain: bool = field(init=False, repr=False, compare=False, default=True)
 
     def __post_init__(self) -> None:
+        # normalise sequences so that merge() can append (RunConfig(tags=["a"]) is common)
+        if type(self.tags) is not tuple:
+            object.__setattr__(self, "tags", as_tags(self.tags))
+        if type(self.tracers) is not tuple:
+            object.__setattr__(self, "tracers", tuple(self.tracers))
         if self.max_concurrency is not None and self.max_concurrency < 1:
             raise UsageError(f"max_concurrency must be at least 1, got {self.max_concurrency}")
         if self.timeout is not None and self.timeout <= 0:
@@ -69,7 +74,7 @@ class RunConfig:
             if key in ("tracers", "callbacks"):
                 updates["tracers"] = self.tracers + tuple(value)
             elif key == "tags":
-                updates["tags"] = self.tags + tuple(value)
+                updates["tags"] = self.tags + as_tags(value)
             elif key in ("metadata", "configurable"):
                 updates[key] = {**getattr(self, key), **value}
             else:
@@ -78,13 +83,23 @@ class RunConfig:
 
     def child(self, parent_run_id: str | None) -> RunConfig:
         """The config a node passes to the nodes it calls."""
-        return replace(self, parent_run_id=parent_run_id, run_name=None, timeout=None)
+        # a hand-rolled copy (this runs once per traced node): dataclasses.replace re-runs
+        # __init__ and __post_init__ and costs about ten times more
+        new = _new_config(RunConfig)
+        fields = new.__dict__
+        fields.update(self.__dict__)
+        fields["parent_run_id"] = parent_run_id
+        fields["run_name"] = None
+        fields["timeout"] = None
+        fields["plain"] = not self.tracers
+        return new
 
     def get(self, key: str, default: Any = None) -> Any:
         """A ``configurable`` value (``config.get("session_id")``)."""
         return self.configurable.get(key, default)
 
 
+_new_config = object.__new__
 _DEFAULT = RunConfig()
 
 
@@ -107,6 +122,8 @@ def ensure_config(config: ConfigLike) -> RunConfig:
     if config is None:
         return _DEFAULT
     if isinstance(config, RunConfig):
+        if _DEFAULT.tracers and config.parent_run_id is None:
+            return _with_default_tracers(config)  # debug is on: root runs get its tracer too
         return config
     if isinstance(config, Mapping):
         unknown = set(config) - set(_FIELDS)
@@ -121,5 +138,13 @@ def ensure_config(config: ConfigLike) -> RunConfig:
     )
 
 
-def as_tags(tags: Sequence[str] | None) -> tuple[str, ...]:
+def _with_default_tracers(config: RunConfig) -> RunConfig:
+    extra = [t for t in _DEFAULT.tracers if t not in config.tracers]
+    return config.merge(tracers=extra) if extra else config
+
+
+def as_tags(tags: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Tags as a tuple; a single string is one tag, not its characters."""
+    if isinstance(tags, str):
+        return (tags,)
     return tuple(tags or ())

@@ -9,11 +9,9 @@ both modes. This is how composites and chains avoid sync/async twin copies.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from abc import abstractmethod
 from collections.abc import Generator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple, TypeVar
 
 from agentkit.core.config import ConfigLike, RunConfig
@@ -56,6 +54,8 @@ def _perform(op: Op) -> Any:
         if len(calls) == 1 or op.max_concurrency == 1:
             return [c.runnable.invoke(c.input, c.config) for c in calls]
         workers = min(len(calls), op.max_concurrency or 16)
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = [pool.submit(c.runnable.invoke, c.input, c.config) for c in calls]
             return [f.result() for f in futures]
@@ -64,6 +64,8 @@ def _perform(op: Op) -> Any:
 
 
 async def _aperform(op: Op) -> Any:
+    import asyncio
+
     if isinstance(op, Call):
         return await op.runnable.ainvoke(op.input, op.config)
     if isinstance(op, Gather):
@@ -86,14 +88,16 @@ def run_flow(gen: FlowGen) -> Any:
     """Drive a flow with blocking calls."""
     value: Any = None
     error: BaseException | None = None
+    send, throw = gen.send, gen.throw
     while True:
         try:
-            op = gen.throw(error) if error is not None else gen.send(value)
+            op = send(value) if error is None else throw(error)
         except StopIteration as stop:
             return stop.value
         error = None
         try:
-            value = _perform(op)
+            # a Call is the common case: inlined, as this loop is the hot path of every chain
+            value = op.runnable.invoke(op.input, op.config) if type(op) is Call else _perform(op)
         except Exception as exc:
             value, error = None, exc
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from agentkit.core.runnable import Runnable
@@ -29,7 +30,7 @@ class Graph:
     # --- building -------------------------------------------------------------------
 
     @classmethod
-    def single(cls, runnable: Runnable[object, object]) -> Graph:
+    def single(cls, runnable: Runnable[Any, Any]) -> Graph:
         node = Node("n0", runnable.name, runnable.kind)
         return cls([node], [], [node.id], [node.id])
 
@@ -56,13 +57,15 @@ class Graph:
     @classmethod
     def chain(cls, graphs: Sequence[Graph]) -> Graph:
         merged, parts = cls._union(graphs)
-        for left, right in zip(parts, parts[1:], strict=False):
+        for left, right in itertools.pairwise(parts):
             merged.edges += [(a, b) for a in left.sinks for b in right.sources]
         merged.sources, merged.sinks = parts[0].sources, parts[-1].sinks
         return merged
 
     @classmethod
-    def fan_out(cls, owner: Runnable[object, object], graphs: Sequence[Graph], join: bool = True) -> Graph:
+    def fan_out(
+        cls, owner: Runnable[Any, Any], graphs: Sequence[Graph], join: bool = True
+    ) -> Graph:
         head = cls.single(owner)
         merged, parts = cls._union([head, *graphs])
         start = parts[0].nodes[0].id

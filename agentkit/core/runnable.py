@@ -10,20 +10,17 @@ a span when the run config has tracers and costs one attribute read when it has 
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from agentkit.core.config import ConfigLike, RunConfig, ensure_config
 from agentkit.core.errors import RunTimeoutError, SpecError
-from agentkit.core.tracing import end_span, start_span
+from agentkit.core.streams import _joined_or_list, iterate_in_thread, join_chunks
+from agentkit.core.tracing import Span, end_span, start_span
 
 if TYPE_CHECKING:
     from agentkit.core.graph import Graph
@@ -48,6 +45,8 @@ class Runnable(ABC, Generic[In, Out]):
 
     async def ainvoke(self, input: In, config: ConfigLike = None) -> Out:
         """Async run; by default ``invoke`` in a worker thread."""
+        import asyncio
+
         return await asyncio.to_thread(self.invoke, input, config)
 
     def batch(
@@ -64,6 +63,8 @@ class Runnable(ABC, Generic[In, Out]):
         call = _catching(self.invoke) if return_exceptions else self.invoke
         if len(inputs) <= 1 or limit == 1:
             return [call(item, cfg) for item in inputs]
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=min(limit, len(inputs))) as pool:
             return list(pool.map(lambda item: call(item, cfg), inputs))
 
@@ -76,6 +77,8 @@ class Runnable(ABC, Generic[In, Out]):
         return_exceptions: bool = False,
     ) -> list[Any]:
         """Run many inputs concurrently on the event loop, at most ``max_concurrency`` at once."""
+        import asyncio
+
         cfg = ensure_config(config)
         limit = max_concurrency or cfg.max_concurrency
         semaphore = asyncio.Semaphore(limit) if limit else None
@@ -200,86 +203,7 @@ def _catching(fn: Callable[[Any, RunConfig], Any]) -> Callable[[Any, RunConfig],
     return call
 
 
-def join_chunks(chunks: Iterable[Any]) -> Any:
-    """Join stream chunks with ``+`` (strings, message chunks, lists); dicts merge."""
-    result: Any = _NOTHING
-    for chunk in chunks:
-        if result is _NOTHING:
-            result = chunk
-        elif isinstance(result, dict) and isinstance(chunk, dict):
-            result = {**result, **chunk}
-        else:
-            result = result + chunk
-    if result is _NOTHING:
-        raise ValueError("cannot join an empty stream")
-    return result
-
-
-_NOTHING: Any = object()
-
-
-def _joined_or_list(chunks: list[Any]) -> Any:
-    """The span output of a stream: the joined chunks, or the list when they do not join."""
-    try:
-        return join_chunks(chunks) if chunks else None
-    except Exception:
-        return chunks
-
-
-async def iterate_in_thread(make: Callable[[], Iterator[Any]]) -> AsyncIterator[Any]:
-    """Consume a blocking iterator in a worker thread, yielding its items on the event loop."""
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-    stop = threading.Event()
-
-    def pump() -> None:
-        try:
-            for item in make():
-                if stop.is_set():
-                    return
-                loop.call_soon_threadsafe(queue.put_nowait, ("item", item))
-            loop.call_soon_threadsafe(queue.put_nowait, ("done", None))
-        except BaseException as exc:  # handed to the consumer
-            loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
-
-    worker = loop.run_in_executor(None, pump)
-    try:
-        while True:
-            tag, value = await queue.get()
-            if tag == "item":
-                yield value
-            elif tag == "error":
-                raise value
-            else:
-                break
-    finally:
-        stop.set()
-        await asyncio.shield(worker)
-
-
 # --- tracing decorators -----------------------------------------------------------------
-
-
-class _Scope:
-    """Opens a span for one node run; closes it with the output or the error."""
-
-    __slots__ = ("cfg", "span")
-
-    def __init__(self, node: Runnable[Any, Any], input: Any, cfg: RunConfig) -> None:
-        self.cfg = cfg
-        self.span = start_span(node.name, node.kind, input, cfg) if cfg.tracers else None
-
-    def __enter__(self) -> RunConfig:
-        return self.cfg.child(self.span.id if self.span else self.cfg.parent_run_id)
-
-    def finish(self, output: Any) -> Any:
-        if self.span is not None:
-            end_span(self.span, self.cfg, output)
-        return output
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        if exc is not None and self.span is not None:
-            end_span(self.span, self.cfg, error=exc)
 
 
 def _timeout_error(node: Runnable[Any, Any], seconds: float) -> RunTimeoutError:
@@ -333,9 +257,19 @@ def traced(fn: F) -> F:
     return invoke_wrapper  # type: ignore[return-value]
 
 
+def _open(node: Runnable[Any, Any], input: Any, cfg: RunConfig) -> tuple[Span | None, RunConfig]:
+    """Start a span when there are tracers; return it with the config for the children."""
+    if not cfg.tracers:
+        return None, cfg.child(cfg.parent_run_id)
+    span = start_span(node.name, node.kind, input, cfg)
+    return span, cfg.child(span.id)
+
+
 def _traced_sync(fn: Callable[..., Any], node: Any, input: Any, cfg: RunConfig) -> Any:
     if cfg.timeout is not None:
         import contextvars
+        from concurrent.futures import ThreadPoolExecutor
+        from concurrent.futures import TimeoutError as FutureTimeout
 
         inner = replace(cfg, timeout=None)
         pool = ThreadPoolExecutor(max_workers=1)
@@ -346,40 +280,78 @@ def _traced_sync(fn: Callable[..., Any], node: Any, input: Any, cfg: RunConfig) 
             return future.result(timeout=cfg.timeout)
         except FutureTimeout:
             raise _timeout_error(node, cfg.timeout) from None
-    scope = _Scope(node, input, cfg)
-    with scope as child:
-        return scope.finish(fn(node, input, child))
+    span, child = _open(node, input, cfg)
+    if span is None:
+        return fn(node, input, child)
+    try:
+        output = fn(node, input, child)
+    except BaseException as exc:
+        end_span(span, cfg, error=exc)
+        raise
+    end_span(span, cfg, output)
+    return output
 
 
 async def _traced_async(fn: Callable[..., Any], node: Any, input: Any, cfg: RunConfig) -> Any:
     if cfg.timeout is not None:
+        import asyncio
+
         inner = replace(cfg, timeout=None)
         try:
             return await asyncio.wait_for(_traced_async(fn, node, input, inner), cfg.timeout)
         except asyncio.TimeoutError:
             raise _timeout_error(node, cfg.timeout) from None
-    scope = _Scope(node, input, cfg)
-    with scope as child:
-        return scope.finish(await fn(node, input, child))
+    span, child = _open(node, input, cfg)
+    if span is None:
+        return await fn(node, input, child)
+    try:
+        output = await fn(node, input, child)
+    except BaseException as exc:
+        end_span(span, cfg, error=exc)
+        raise
+    end_span(span, cfg, output)
+    return output
 
 
 def _traced_gen(fn: Callable[..., Any], node: Any, input: Any, cfg: RunConfig) -> Iterator[Any]:
-    scope = _Scope(node, input, cfg)
+    span, child = _open(node, input, cfg)
     chunks: list[Any] = []
-    with scope as child:
-        for chunk in fn(node, input, child):
+    inner = fn(node, input, child)
+    try:
+        for chunk in inner:
             chunks.append(chunk)
             yield chunk
-        scope.finish(_joined_or_list(chunks))
+    except GeneratorExit:  # the consumer stopped early: the span keeps what was produced
+        inner.close()
+        if span is not None:
+            end_span(span, cfg, _joined_or_list(chunks))
+        raise
+    except BaseException as exc:
+        if span is not None:
+            end_span(span, cfg, error=exc)
+        raise
+    if span is not None:
+        end_span(span, cfg, _joined_or_list(chunks))
 
 
 async def _traced_agen(
     fn: Callable[..., Any], node: Any, input: Any, cfg: RunConfig
 ) -> AsyncIterator[Any]:
-    scope = _Scope(node, input, cfg)
+    span, child = _open(node, input, cfg)
     chunks: list[Any] = []
-    with scope as child:
-        async for chunk in fn(node, input, child):
+    inner = fn(node, input, child)
+    try:
+        async for chunk in inner:
             chunks.append(chunk)
             yield chunk
-        scope.finish(_joined_or_list(chunks))
+    except GeneratorExit:  # the consumer stopped early: the span keeps what was produced
+        await inner.aclose()
+        if span is not None:
+            end_span(span, cfg, _joined_or_list(chunks))
+        raise
+    except BaseException as exc:
+        if span is not None:
+            end_span(span, cfg, error=exc)
+        raise
+    if span is not None:
+        end_span(span, cfg, _joined_or_list(chunks))

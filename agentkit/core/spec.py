@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -82,27 +81,45 @@ class SpecContext:
     def _at(self, key: str) -> str:
         return f"{self.path}.{key}"
 
+    def _missing(self, key: str) -> SpecError:
+        """A required field is absent; point at a likely typo among the given fields."""
+        import difflib
+
+        others = [str(k) for k in self.data if k not in self.seen]
+        close = difflib.get_close_matches(key, others, n=1)
+        hint = f" (found {close[0]!r}: a typo?)" if close else ""
+        return SpecError(self._at(key), f"required field is missing{hint}")
+
     def get(
         self,
         key: str,
         types: type | tuple[type, ...] = object,
         default: Any = _REQUIRED,
         choices: Any = None,
+        minimum: float | None = None,
     ) -> Any:
-        """A field's value, checked against ``types`` and ``choices``."""
+        """A field's value, checked against ``types``, ``choices`` and ``minimum``."""
         self.seen.add(key)
         if key not in self.data:
             if default is _REQUIRED:
-                raise SpecError(self._at(key), "required field is missing")
+                raise self._missing(key)
             return default
         value = self.data[key]
         if types is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, types) or (types is int and isinstance(value, bool)):
-            wanted = types.__name__ if isinstance(types, type) else "/".join(t.__name__ for t in types)
-            raise SpecError(self._at(key), f"expected {wanted}, got {type(value).__name__} {value!r}")
+            wanted = (
+                types.__name__ if isinstance(types, type) else "/".join(t.__name__ for t in types)
+            )
+            raise SpecError(
+                self._at(key), f"expected {wanted}, got {type(value).__name__} {value!r}"
+            )
         if choices is not None and value not in choices:
-            raise SpecError(self._at(key), f"invalid value {value!r}", allowed=[str(c) for c in choices])
+            raise SpecError(
+                self._at(key), f"invalid value {value!r}", allowed=[str(c) for c in choices]
+            )
+        if minimum is not None and isinstance(value, int | float) and value < minimum:
+            raise SpecError(self._at(key), f"must be at least {minimum}, got {value!r}")
         return value
 
     def component(self, key: str, default: Any = _REQUIRED) -> Any:
@@ -113,7 +130,7 @@ class SpecContext:
         self.seen.add(key)
         if key not in self.data:
             if default is _REQUIRED:
-                raise SpecError(self._at(key), "required field is missing")
+                raise self._missing(key)
             return default
         return load(self.data[key], self._at(key))
 
@@ -155,7 +172,7 @@ def dump(component: Any) -> dict[str, Any]:
     to_dict = getattr(component, "to_dict", None)
     if to_dict is None:
         raise SpecError("$", f"{type(component).__name__} cannot be serialised; give it to_dict()")
-    return to_dict()  # type: ignore[no-any-return]
+    return to_dict()
 
 
 def load(data: Any, path: str = "$") -> Any:
@@ -166,15 +183,28 @@ def load(data: Any, path: str = "$") -> Any:
     if isinstance(data, str):
         return _from_ref(data, {}, path)
     if not isinstance(data, Mapping):
-        raise SpecError(path, f"expected a spec dict or 'module:function' string, got {type(data).__name__}")
+        raise SpecError(
+            path, f"expected a spec dict or 'module:function' string, got {type(data).__name__}"
+        )
     if "ref" in data:
         extra = sorted(set(data) - {"ref", "args"})
         if extra:
-            raise SpecError(f"{path}.{extra[0]}", "unknown field next to 'ref'", allowed=["args", "ref"])
-        return _from_ref(str(data["ref"]), dict(data.get("args") or {}), f"{path}.ref")
+            raise SpecError(
+                f"{path}.{extra[0]}", "unknown field next to 'ref'", allowed=["args", "ref"]
+            )
+        args = data.get("args") or {}
+        if not isinstance(args, Mapping):
+            raise SpecError(
+                f"{path}.args", f"expected a dict of arguments, got {type(args).__name__}"
+            )
+        return _from_ref(str(data["ref"]), dict(args), f"{path}.ref")
     if "type" not in data:
-        raise SpecError(f"{path}.type", "missing; every spec names its component type", registered_types())
+        raise SpecError(
+            f"{path}.type", "missing; every spec names its component type", registered_types()
+        )
     type_name = data["type"]
+    if not isinstance(type_name, str):
+        raise SpecError(f"{path}.type", f"expected a type name, got {type(type_name).__name__}")
     builder = _REGISTRY.get(type_name)
     if builder is None:
         _load_builtins()
@@ -209,7 +239,9 @@ def resolve_ref(ref: str, path: str = "$") -> Any:
     """Import ``package.module:attribute.path``."""
     module_name, sep, attr_path = ref.partition(":")
     if not sep or not module_name or not attr_path:
-        raise SpecError(path, f"invalid factory reference {ref!r}; write it as 'package.module:function'")
+        raise SpecError(
+            path, f"invalid factory reference {ref!r}; write it as 'package.module:function'"
+        )
     try:
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
@@ -283,6 +315,8 @@ def load_file(source: str | Path | Mapping[str, Any]) -> Runnable[Any, Any]:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write via a temp file in the same folder and rename it over ``path``."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

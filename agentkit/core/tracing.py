@@ -20,6 +20,7 @@ from agentkit.core.config import RunConfig, default_config, set_default_config
 _ids = itertools.count(1)
 _PREFIX = os.urandom(3).hex()
 PREVIEW_CHARS = 200
+_now = time.time
 
 
 def new_run_id() -> str:
@@ -71,22 +72,20 @@ class InMemoryTracer:
 
     def __init__(self) -> None:
         self.spans: list[Span] = []
-        self._lock = threading.Lock()
 
     def on_end(self, span: Span) -> None:
-        with self._lock:
-            self.spans.append(span)
+        self.spans.append(span)  # list.append is atomic: no lock on the hot path
 
     def roots(self) -> list[Span]:
         return [s for s in self.spans if s.parent_id is None]
 
     def children(self, span: Span) -> list[Span]:
         kids = [s for s in self.spans if s.parent_id == span.id]
-        return sorted(kids, key=lambda s: s.start)
+        return sorted(kids, key=_start_order)
 
     def names(self) -> list[str]:
         """Span names in start order."""
-        return [s.name for s in sorted(self.spans, key=lambda s: (s.start, s.id))]
+        return [s.name for s in sorted(self.spans, key=_start_order)]
 
     def tree(self) -> str:
         """An indented text rendering of the span tree."""
@@ -98,13 +97,16 @@ class InMemoryTracer:
             for kid in self.children(span):
                 walk(kid, depth + 1)
 
-        for root in sorted(self.roots(), key=lambda s: s.start):
+        for root in sorted(self.roots(), key=_start_order):
             walk(root, 0)
         return "\n".join(lines)
 
     def clear(self) -> None:
-        with self._lock:
-            self.spans.clear()
+        self.spans.clear()
+
+
+def _start_order(span: Span) -> tuple[float, str]:
+    return (span.start, span.id)  # ids grow in start order: they break ties
 
 
 class JsonlTracer:
@@ -168,15 +170,19 @@ def debug(enabled: bool = True) -> None:
 
 
 def start_span(name: str, kind: str, input: Any, config: RunConfig) -> Span:
+    # positional arguments: this runs once per traced node and keywords cost more
     span = Span(
-        id=new_run_id(),
-        parent_id=config.parent_run_id,
-        name=config.run_name or name,
-        kind=kind,
-        start=time.time(),
-        input=preview(input),
-        tags=config.tags,
-        metadata=dict(config.metadata),
+        f"{_PREFIX}-{next(_ids):06x}",
+        config.parent_run_id,
+        config.run_name or name,
+        kind,
+        _now(),
+        None,
+        input if type(input) is str and len(input) <= PREVIEW_CHARS else preview(input),
+        "",
+        None,
+        config.tags,
+        dict(config.metadata) if config.metadata else {},
     )
     for tracer in config.tracers:
         on_start = getattr(tracer, "on_start", None)
@@ -185,12 +191,16 @@ def start_span(name: str, kind: str, input: Any, config: RunConfig) -> Span:
     return span
 
 
-def end_span(span: Span, config: RunConfig, output: Any = None, error: BaseException | None = None) -> None:
-    span.end = time.time()
+def end_span(
+    span: Span, config: RunConfig, output: Any = None, error: BaseException | None = None
+) -> None:
+    span.end = _now()
     if error is not None:
         span.error = f"{type(error).__name__}: {error}"
     else:
-        span.output = preview(output)
+        span.output = (
+            output if type(output) is str and len(output) <= PREVIEW_CHARS else preview(output)
+        )
         usage = getattr(output, "usage", None)
         if usage is not None and hasattr(usage, "as_dict"):
             span.usage = usage.as_dict()

@@ -1,0 +1,153 @@
+""":class:`ConversationChain`: a chat turn with history loaded from and saved to a memory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from agentkit.chains.base import Chain, template_text
+from agentkit.chains.llm_chain import LLMChain
+from agentkit.core.compose import Lambda
+from agentkit.core.errors import SpecError, UsageError
+from agentkit.core.flow import Call, FlowGen
+
+if TYPE_CHECKING:
+    from agentkit.core.config import RunConfig
+    from agentkit.core.graph import Graph
+    from agentkit.core.runnable import Runnable
+    from agentkit.core.spec import SpecContext
+    from agentkit.llms.messages import Message
+
+HISTORY = "history"
+
+
+@runtime_checkable
+class ConversationMemory(Protocol):
+    """What ConversationChain needs from a memory (see :mod:`agentkit.memory`)."""
+
+    def load(self, session: str) -> list[Message]: ...
+
+    def save(self, session: str, turn: Sequence[Message]) -> None: ...
+
+
+def default_conversation_prompt() -> Runnable[Any, Any]:
+    """System text, the ``history`` placeholder, then the user's ``{input}``."""
+    from agentkit.prompts import ChatPromptTemplate, MessagesPlaceholder
+
+    return ChatPromptTemplate.from_messages(
+        [
+            ("system", template_text("conversation_system.txt")),
+            MessagesPlaceholder(HISTORY),
+            ("user", "{input}"),
+        ]
+    )
+
+
+class ConversationChain(Chain):
+    """Answers ``input[input_key]`` with the conversation so far.
+
+    Per run: ``memory.load(session)`` fills the prompt's ``history`` placeholder, the model
+    answers, and ``memory.save(session, [user message, assistant message])`` records the
+    turn. The session id is the run config's ``configurable[session_key]`` (default
+    ``"default"``): ``chain.invoke("hi", {"configurable": {"session_id": "alice"}})``.
+    ``memory`` is any object with ``load(session)`` and ``save(session, turn)``.
+    """
+
+    def __init__(
+        self,
+        llm: Runnable[Any, Any],
+        memory: ConversationMemory,
+        prompt: Runnable[Any, Any] | None = None,
+        input_key: str = "input",
+        output_key: str = "response",
+        session_key: str = "session_id",
+    ) -> None:
+        if not isinstance(memory, ConversationMemory):
+            raise UsageError(
+                f"ConversationChain memory must have load(session) and save(session, turn); "
+                f"got {type(memory).__name__}"
+            )
+        prompt = prompt if prompt is not None else default_conversation_prompt()
+        variables = list(getattr(prompt, "input_variables", []))
+        variables += list(getattr(prompt, "optional_variables", []))
+        missing = [v for v in (HISTORY, input_key) if v not in variables]
+        if missing:
+            raise UsageError(
+                f"ConversationChain's prompt lacks the variable(s) {missing} (it has "
+                f"{variables}); add MessagesPlaceholder('history') and a '{{{input_key}}}' "
+                "user message"
+            )
+        self.llm, self.memory, self.prompt = llm, memory, prompt
+        self.input_key, self.output_key, self.session_key = input_key, output_key, session_key
+        self.llm_chain = LLMChain(prompt, llm, output_key=output_key)
+        self._load = Lambda(memory.load, name="memory.load", blocking=True)
+        self._save = Lambda(lambda args: memory.save(*args), name="memory.save", blocking=True)
+
+    @property
+    def input_keys(self) -> list[str]:
+        return [k for k in self.llm_chain.input_keys if k != HISTORY]
+
+    @property
+    def output_keys(self) -> list[str]:
+        return [self.output_key]
+
+    def call(self, inputs: dict[str, Any], config: RunConfig) -> FlowGen:
+        from agentkit.llms.messages import assistant, user
+
+        session = str(config.get(self.session_key, "default"))
+        history = yield Call(self._load, session, config)
+        result = yield from self.llm_chain.call({**inputs, HISTORY: list(history)}, config)
+        response = result[self.output_key]
+        turn = [user(str(inputs[self.input_key])), assistant(str(response))]
+        yield Call(self._save, (session, turn), config)
+        return {self.output_key: response}
+
+    def graph(self) -> Graph:
+        return self.llm_chain.graph()
+
+    def to_dict(self) -> dict[str, Any]:
+        from agentkit.core.spec import dump
+
+        if getattr(self.memory, "to_dict", None) is None:
+            raise SpecError(
+                "$.memory",
+                f"the memory {type(self.memory).__name__} cannot be serialised; give it "
+                "to_dict() returning {'type': <registered name>, ...} and register a builder "
+                "with agentkit.core.spec.add_builder",
+            )
+        return {
+            "type": "conversation_chain",
+            "llm": dump(self.llm),
+            "memory": dump(self.memory),
+            "prompt": dump(self.prompt),
+            "input_key": self.input_key,
+            "output_key": self.output_key,
+            "session_key": self.session_key,
+        }
+
+
+def _from_spec(ctx: SpecContext) -> ConversationChain:
+    memory = ctx.component("memory")
+    if not isinstance(memory, ConversationMemory):
+        raise SpecError(
+            f"{ctx.path}.memory",
+            f"{type(memory).__name__} is not a memory: it needs load(session) and "
+            "save(session, turn)",
+        )
+    return ConversationChain(
+        ctx.runnable("llm"),
+        memory,
+        prompt=ctx.runnable("prompt", None),
+        input_key=ctx.get("input_key", str, "input"),
+        output_key=ctx.get("output_key", str, "response"),
+        session_key=ctx.get("session_key", str, "session_id"),
+    )
+
+
+def _register() -> None:
+    from agentkit.core.spec import add_builder
+
+    add_builder("conversation_chain", _from_spec)
+
+
+_register()

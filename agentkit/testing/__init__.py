@@ -1,0 +1,14 @@
+"""Reusable test support: conformance suites that every implementation of a protocol passes.
+
+Subclass a suite in your tests and implement its factory hook, e.g.::
+
+    class TestMyModel(ChatModelConformance):
+        def make_model(self, responses):
+            return MyModel(...)
+"""
+
+from __future__ import annotations
+
+from agentkit.testing.chat_model import ChatModelConformance
+
+__all__ = ["ChatModelConformance"]

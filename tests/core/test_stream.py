@@ -1,0 +1,177 @@
+"""Streaming passes through a sequence chunk by chunk (sync and async)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator
+from typing import Any
+
+import pytest
+
+from agentkit.core import InMemoryTracer, Lambda, Passthrough, RunConfig, Runnable, traced
+from agentkit.core.runnable import join_chunks
+
+
+class Producer(Runnable[str, str]):
+    """Streams the words of its input, logging each one as it is produced."""
+
+    kind = "model"
+
+    def __init__(self, log: list[str], gate: threading.Event | None = None) -> None:
+        self.log, self.gate = log, gate
+        self.gate_seen: bool | None = None
+
+    @traced
+    def invoke(self, input: str, config: Any = None) -> str:
+        return "".join(self.stream(input, config))
+
+    @traced
+    def stream(self, input: str, config: Any = None) -> Iterator[str]:
+        for i, word in enumerate(input.split()):
+            self.log.append(f"produce {word}")
+            yield word
+            if i == 0 and self.gate is not None:
+                self.gate_seen = self.gate.wait(20)
+        self.log.append("producer done")
+
+
+class Upper(Runnable[str, str]):
+    """A parser-like node that transforms chunk by chunk."""
+
+    @traced
+    def invoke(self, input: str, config: Any = None) -> str:
+        return input.upper()
+
+    def transform(self, chunks: Iterable[Any], config: Any = None) -> Iterator[str]:
+        for chunk in chunks:
+            yield chunk.upper()
+
+
+def prepare(text: str) -> str:
+    return text.strip()
+
+
+def test_stream_reaches_the_consumer_as_it_is_produced() -> None:
+    log: list[str] = []
+    chain = Lambda(prepare) | Producer(log) | Upper() | Passthrough()
+    for chunk in chain.stream("  a b c "):
+        log.append(f"consume {chunk}")
+    assert log == [
+        "produce a",
+        "consume A",
+        "produce b",
+        "consume B",
+        "produce c",
+        "consume C",
+        "producer done",
+    ]
+
+
+def test_invoke_of_the_same_chain_gives_the_joined_output() -> None:
+    chain = Lambda(prepare) | Producer([]) | Upper()
+    assert chain.invoke("a b") == "AB"
+
+
+def test_non_streaming_step_after_a_stream_joins_the_chunks() -> None:
+    chain = Lambda(prepare) | Producer([]) | Lambda(len)
+    assert list(chain.stream("ab cd e")) == [5]
+
+
+def test_default_stream_yields_the_whole_output_once() -> None:
+    assert list(Lambda(prepare).stream(" x ")) == ["x"]
+    assert list(Passthrough().transform(iter(["a", "b"]))) == ["a", "b"]
+
+
+def test_configured_node_streams_through() -> None:
+    log: list[str] = []
+    chain = Lambda(prepare) | Producer(log).with_config(tags=["x"]) | Upper()
+    assert list(chain.stream("a b")) == ["A", "B"]
+
+
+def test_astream_passes_chunks_before_the_producer_finishes() -> None:
+    gate = threading.Event()
+    producer = Producer([], gate)
+    chain = Lambda(prepare) | producer | Upper()
+
+    async def consume() -> list[str]:
+        seen = []
+        async for chunk in chain.astream("a b c"):
+            seen.append(chunk)
+            gate.set()  # the producer waits for this after its first chunk
+        return seen
+
+    assert asyncio.run(consume()) == ["A", "B", "C"]
+    assert producer.gate_seen is True
+
+
+def test_astream_of_a_non_streaming_node_yields_once() -> None:
+    async def consume() -> list[Any]:
+        return [c async for c in Lambda(prepare).astream(" y ")]
+
+    assert asyncio.run(consume()) == ["y"]
+
+
+def test_native_async_stream_is_traced() -> None:
+    class Ticker(Runnable[int, int]):
+        def invoke(self, input: int, config: Any = None) -> int:
+            return sum(range(input))
+
+        @traced
+        async def astream(self, input: int, config: Any = None) -> AsyncIterator[int]:
+            for i in range(input):
+                await asyncio.sleep(0)
+                yield i
+
+    tracer = InMemoryTracer()
+
+    async def consume() -> list[int]:
+        return [c async for c in Ticker().astream(4, RunConfig(tracers=(tracer,)))]
+
+    assert asyncio.run(consume()) == [0, 1, 2, 3]
+    (span,) = tracer.spans
+    assert span.output == "6" and span.error is None
+
+
+def test_stream_spans_record_the_joined_output() -> None:
+    tracer = InMemoryTracer()
+    chain = Lambda(prepare) | Producer([]) | Upper()
+    assert list(chain.stream("a b", RunConfig(tracers=(tracer,)))) == ["A", "B"]
+    (root,) = tracer.roots()
+    assert root.name == "Sequence" and root.output == "AB"
+    producer_span = next(s for s in tracer.spans if s.name == "Producer")
+    assert producer_span.parent_id == root.id and producer_span.output == "ab"
+
+
+def test_stopping_a_stream_early_closes_spans_without_error() -> None:
+    tracer = InMemoryTracer()
+    log: list[str] = []
+    chain = Lambda(prepare) | Producer(log) | Upper()
+    stream = chain.stream("a b c", RunConfig(tracers=(tracer,)))
+    assert isinstance(stream, Generator)
+    assert next(stream) == "A"
+    stream.close()
+    assert "producer done" not in log
+    root = next(s for s in tracer.spans if s.name == "Sequence")
+    assert root.error is None and root.output == "A"
+
+
+def test_stream_error_is_recorded_and_raised() -> None:
+    def boom(text: str) -> str:
+        raise RuntimeError("no stream")
+
+    tracer = InMemoryTracer()
+    chain = Lambda(boom) | Producer([])
+    with pytest.raises(RuntimeError, match="no stream"):
+        list(chain.stream("a", RunConfig(tracers=(tracer,))))
+    errors = {s.name: s.error for s in tracer.spans}
+    assert errors["boom"] == "RuntimeError: no stream"
+    assert errors["Sequence"] == "RuntimeError: no stream"
+
+
+def test_join_chunks() -> None:
+    assert join_chunks(["a", "b"]) == "ab"
+    assert join_chunks([[1], [2]]) == [1, 2]
+    assert join_chunks([{"a": 1}, {"b": 2}]) == {"a": 1, "b": 2}
+    with pytest.raises(ValueError, match="empty stream"):
+        join_chunks([])
