@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-EXTRAS := dev,retrieval,bench
+EXTRAS := all
 
 .PHONY: venv demo test lint format bench bench-quick app clean
 
@@ -37,8 +37,7 @@ bench-quick: venv
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b --quick || exit 1; done
 
 app: venv
-	$(PY) -m pip install -q -e '.[app]'
-	$(VENV)/bin/agentkit app
+	$(VENV)/bin/agentkit app $(if $(wildcard .cache/demo-index/index.json),--index .cache/demo-index --runs .cache/demo-runs)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -23,6 +23,15 @@ from agentkit.core.spec import register, save
 __version__ = "0.1.0"
 
 
+def index(paths: Any, index_dir: Any = None, embedder: Any = None, **options: Any) -> Any:
+    """Ingest files into a searchable index: ``agentkit.index("docs/").search("...")``.
+
+    See :func:`agentkit.retrievers.index.index` (needs the ``retrieval`` extra)."""
+    from agentkit.retrievers.index import index as build
+
+    return build(paths, index_dir, embedder, **options)
+
+
 def passthrough() -> Passthrough:
     """The identity node (``passthrough() | step``)."""
     return Passthrough()
@@ -43,6 +52,7 @@ __all__ = [
     "assign",
     "branch",
     "debug",
+    "index",
     "load",
     "passthrough",
     "register",

@@ -11,6 +11,7 @@ from agentkit.chains.embedding_router import EmbeddingRouter, EmbeddingRouterCha
 from agentkit.chains.generated_knowledge import GeneratedKnowledgeChain
 from agentkit.chains.llm_chain import LLMChain
 from agentkit.chains.llm_router import LLMRouterChain, MultiPromptChain
+from agentkit.chains.retrieval_qa import RetrievalQA
 from agentkit.chains.router import RouterChain
 from agentkit.chains.self_consistency import SelfConsistencyChain
 from agentkit.chains.sequential import SequentialChain, SimpleSequentialChain
@@ -26,6 +27,7 @@ __all__ = [
     "LLMChain",
     "LLMRouterChain",
     "MultiPromptChain",
+    "RetrievalQA",
     "RouterChain",
     "SelfConsistencyChain",
     "SequentialChain",

@@ -13,6 +13,7 @@ Every message names the problem and the fix. Chain causes with ``raise ... from 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 
 class AgentkitError(Exception):
@@ -104,3 +105,14 @@ class ModelRequestsForbiddenError(RunError):
 def missing_dependency(package: str, extra: str, feature: str) -> MissingDependencyError:
     """Build the error for a lazy import that failed; use with ``raise ... from e``."""
     return MissingDependencyError(package, extra, feature)
+
+
+def import_optional(module: str, package: str, extra: str, feature: str) -> Any:
+    """Import an optional dependency lazily: the module, or a :class:`MissingDependencyError`
+    naming the pip ``package`` and the agentkit ``extra`` that provide it for ``feature``."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise MissingDependencyError(package, extra, feature) from e

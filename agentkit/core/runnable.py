@@ -216,26 +216,6 @@ def _timeout_error(node: Runnable[Any, Any], seconds: float) -> RunTimeoutError:
 def traced(fn: F) -> F:
     """Wrap a node's ``invoke``, ``ainvoke``, ``stream`` or ``astream`` with tracing and
     timeouts. The wrapped function always receives a :class:`RunConfig`."""
-    if inspect.isasyncgenfunction(fn):
-
-        @functools.wraps(fn)
-        def astream_wrapper(self: Any, input: Any, config: ConfigLike = None) -> Any:
-            cfg = ensure_config(config)
-            if cfg.plain:
-                return fn(self, input, cfg)
-            return _traced_agen(fn, self, input, cfg)
-
-        return astream_wrapper  # type: ignore[return-value]
-    if inspect.isgeneratorfunction(fn):
-
-        @functools.wraps(fn)
-        def stream_wrapper(self: Any, input: Any, config: ConfigLike = None) -> Any:
-            cfg = ensure_config(config)
-            if cfg.plain:
-                return fn(self, input, cfg)
-            return _traced_gen(fn, self, input, cfg)
-
-        return stream_wrapper  # type: ignore[return-value]
     if inspect.iscoroutinefunction(fn):
 
         @functools.wraps(fn)
@@ -246,15 +226,21 @@ def traced(fn: F) -> F:
             return await _traced_async(fn, self, input, cfg)
 
         return ainvoke_wrapper  # type: ignore[return-value]
+    if inspect.isasyncgenfunction(fn):
+        slow: Callable[..., Any] = _traced_agen
+    elif inspect.isgeneratorfunction(fn):
+        slow = _traced_gen
+    else:
+        slow = _traced_sync
 
     @functools.wraps(fn)
-    def invoke_wrapper(self: Any, input: Any, config: ConfigLike = None) -> Any:
+    def wrapper(self: Any, input: Any, config: ConfigLike = None) -> Any:
         cfg = ensure_config(config)
-        if cfg.plain:
+        if cfg.plain:  # the fast path: no tracers, no timeout
             return fn(self, input, cfg)
-        return _traced_sync(fn, self, input, cfg)
+        return slow(fn, self, input, cfg)
 
-    return invoke_wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]
 
 
 def _open(node: Runnable[Any, Any], input: Any, cfg: RunConfig) -> tuple[Span | None, RunConfig]:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from agentkit.core.errors import SpecError, UsageError
+from agentkit.core.files import atomic_write_text
 from agentkit.core.runnable import Runnable
 
 
@@ -38,6 +38,19 @@ _BUILTIN_MODULES = (
     "agentkit.llms.fake",
     "agentkit.chains",
     "agentkit.retrievers.embeddings",
+    "agentkit.retrievers.vectorstores",
+    "agentkit.retrievers.vector",
+    "agentkit.retrievers.bm25",
+    "agentkit.retrievers.hybrid",
+    "agentkit.retrievers.rerank",
+    "agentkit.memory",
+    "agentkit.tools",
+    "agentkit.agents",
+    "agentkit.llms.hf",
+    "agentkit.llms.openai_compat",
+    "agentkit.llms.extractive",
+    "agentkit.finetune",
+    "agentkit.evals",
 )
 
 
@@ -311,20 +324,3 @@ def load_file(source: str | Path | Mapping[str, Any]) -> Runnable[Any, Any]:
         f"cannot load {text_source!r}: give a .yaml/.yml/.json spec file or a "
         "'package.module:function' factory reference"
     )
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder and rename it over ``path``."""
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import reprlib
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -27,9 +28,26 @@ def new_run_id() -> str:
     return f"{_PREFIX}-{next(_ids):06x}"
 
 
+def _bounded_repr() -> reprlib.Repr:
+    bounded = reprlib.Repr()
+    bounded.maxlist = bounded.maxtuple = bounded.maxset = bounded.maxfrozenset = 5
+    bounded.maxdict, bounded.maxlevel = 8, 3
+    bounded.maxstring = bounded.maxother = PREVIEW_CHARS
+    return bounded
+
+
+_BOUNDED = _bounded_repr()
+
+
 def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
-    """A short, safe text preview of any value for a span."""
-    text = value if isinstance(value, str) else repr(value)
+    """A short, safe text preview of any value for a span. Containers are rendered with a
+    bounded repr, so a list of long documents costs no more than its first few items."""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, list | tuple | dict | set | frozenset):
+        text = _BOUNDED.repr(value)
+    else:
+        text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -6,7 +6,9 @@ Importing this package is light (no heavy dependencies) and registers the fakes'
 from __future__ import annotations
 
 from agentkit.llms.base import BaseChatModel, ChatModel
+from agentkit.llms.extractive import ExtractiveAnswer, ExtractiveReader
 from agentkit.llms.fake import FakeListModel, FakeModel, FunctionModel
+from agentkit.llms.hf import HFChatModel
 from agentkit.llms.messages import (
     ChatResult,
     Message,
@@ -18,24 +20,34 @@ from agentkit.llms.messages import (
     tool,
     user,
 )
+from agentkit.llms.openai_compat import ModelServerError, OpenAICompatModel
 from agentkit.llms.params import GenerationParams
+from agentkit.llms.resolve import Resolution, load, resolve
 from agentkit.llms.switch import allow_model_requests, model_requests, model_requests_allowed
 
 __all__ = [
     "BaseChatModel",
     "ChatModel",
     "ChatResult",
+    "ExtractiveAnswer",
+    "ExtractiveReader",
     "FakeListModel",
     "FakeModel",
     "FunctionModel",
     "GenerationParams",
+    "HFChatModel",
     "Message",
+    "ModelServerError",
+    "OpenAICompatModel",
+    "Resolution",
     "ToolCall",
     "Usage",
     "allow_model_requests",
     "assistant",
+    "load",
     "model_requests",
     "model_requests_allowed",
+    "resolve",
     "system",
     "to_messages",
     "tool",

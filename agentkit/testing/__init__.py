@@ -9,6 +9,8 @@ Subclass a suite in your tests and implement its factory hook, e.g.::
 
 from __future__ import annotations
 
+from agentkit.memory.conformance import HistoryStoreConformance
 from agentkit.testing.chat_model import ChatModelConformance
+from agentkit.testing.vectorstore import VectorStoreConformance
 
-__all__ = ["ChatModelConformance"]
+__all__ = ["ChatModelConformance", "HistoryStoreConformance", "VectorStoreConformance"]

@@ -16,7 +16,11 @@ from agentkit.core import (
     UsageError,
     WiringError,
 )
-from agentkit.core.errors import ModelRequestsForbiddenError, missing_dependency
+from agentkit.core.errors import (
+    ModelRequestsForbiddenError,
+    import_optional,
+    missing_dependency,
+)
 
 
 def test_hierarchy_groups_by_who_must_act() -> None:
@@ -84,3 +88,13 @@ def test_model_output_error_previews_long_text() -> None:
 def test_wiring_error_is_a_plain_usage_error() -> None:
     with pytest.raises(UsageError, match="output 'summary' is never produced"):
         raise WiringError("output 'summary' is never produced; add a step that outputs it")
+
+
+def test_import_optional_returns_the_module_or_says_what_to_install() -> None:
+    import json
+
+    assert import_optional("json", "json", "core", "JSON") is json
+    with pytest.raises(MissingDependencyError, match=r"pip install 'agentkit\[extra\]'") as info:
+        import_optional("no_such_module_xyz", "no-such-package", "extra", "The feature")
+    assert str(info.value).startswith("The feature needs the 'no-such-package' package")
+    assert isinstance(info.value.__cause__, ImportError)

@@ -196,7 +196,7 @@ def test_each_example_main_prints(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_demo_runs_every_example(capsys: pytest.CaptureFixture[str]) -> None:
     demo = load_example("demo")
-    assert demo.main() == 0
+    assert demo.main(["--fake"]) == 0
     out = capsys.readouterr().out
     for title in (
         "Simple sequential",

@@ -1,0 +1,29 @@
+"""The Streamlit entry point: ``agentkit app`` runs ``streamlit run`` on this file.
+
+Pages: Chat, Documents, Evaluations and Graph (``agentkit/app/pages/``). Settings come
+from the arguments after ``--`` (see :mod:`agentkit.app.settings`).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+PAGES = {
+    "chat": ":material/chat:",
+    "documents": ":material/description:",
+    "evaluations": ":material/monitoring:",
+    "graph": ":material/account_tree:",
+}
+
+
+def main() -> None:
+    st.set_page_config(page_title="agentkit", page_icon=":material/hub:", layout="wide")
+    pages = [
+        st.Page(f"pages/{name}.py", title=name.title(), icon=icon, url_path=name, default=first)
+        for (name, icon), first in zip(PAGES.items(), (True, False, False, False), strict=True)
+    ]
+    st.navigation(pages).run()
+
+
+if __name__ == "__main__":
+    main()

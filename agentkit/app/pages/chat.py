@@ -1,0 +1,207 @@
+"""The Chat page: streamed answers with their sources, steps, cost and feedback; past chats
+in the sidebar, resumable by the URL's ``?session=`` parameter."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import streamlit as st
+
+from agentkit.app import ui
+from agentkit.app.render import (
+    MarkdownEscaper,
+    plain,
+    safe_markdown,
+    source_line,
+    stats_line,
+    step_title,
+)
+from agentkit.app.sessions import ChatEntry, ChatSessions, new_session_id
+from agentkit.app.sources import DOCUMENTS_PAGE
+from agentkit.app.turns import Turn
+
+TURN = "ak_turn"
+
+
+def current_session(sessions: ChatSessions) -> str:
+    """The session named in the URL, else a new one (written to the URL)."""
+    value = st.query_params.get("session")
+    if isinstance(value, str) and value:
+        try:
+            sessions.exists(value)
+            return value
+        except Exception:
+            st.warning(f"Ignored the invalid session id in the URL: {plain(value, 80)}")
+    session = new_session_id()
+    st.query_params["session"] = session
+    return session
+
+
+def chats_sidebar(sessions: ChatSessions, session: str) -> None:
+    with st.sidebar:
+        st.divider()
+        if st.button("New chat", icon=":material/add:", width="stretch"):
+            st.query_params["session"] = new_session_id()
+            st.rerun()
+        st.caption("Past chats")
+        for info in sessions.recent():
+            label = plain(info.title or info.id, 40)
+            current = info.id == session
+            if st.button(label, key=f"chat-{info.id}", disabled=current, width="stretch"):
+                st.query_params["session"] = info.id
+                st.rerun()
+
+
+# --- showing answers ----------------------------------------------------------------------
+
+
+def show_sources(sources: list[Mapping[str, Any]], key: str) -> None:
+    if not sources:
+        return
+    with st.expander(f"Sources ({len(sources)})"):
+        for i, source in enumerate(sources, 1):
+            st.markdown(f"{i}. {source_line(source)}")
+            st.caption(plain(source.get("snippet", "")))
+            link = source.get("link") or ""
+            if link.startswith(("http://", "https://")):
+                st.link_button("Open", link)
+            elif source.get("source"):
+                st.page_link(
+                    f"pages/{DOCUMENTS_PAGE}.py",
+                    label="Open in Documents",
+                    query_params={"doc": str(source["source"])},
+                )
+
+
+def show_step(step: Mapping[str, Any], number: int, container: Any) -> None:
+    state = "error" if step.get("error") else "complete"
+    with container.status(step_title(step, number), state=state, expanded=False):
+        if step.get("kind") == "tool":
+            if step.get("thought"):
+                st.markdown(f"**Thought:** {safe_markdown(str(step['thought']))}")
+            shown = step.get("tool_input")
+            st.caption("Input")
+            st.code(
+                json.dumps(shown, ensure_ascii=False) if isinstance(shown, dict) else str(shown),
+                language=None,
+            )
+            st.caption("Observation")
+            st.text(str(step.get("observation", "")))
+        else:
+            st.caption(f"{plain(step.get('span_kind', ''))} · input")
+            st.text(str(step.get("input", "")))
+            st.caption("output")
+            st.text(str(step.get("output", "")))
+        if step.get("error"):
+            st.error(plain(step["error"]))
+
+
+def show_steps(steps: list[Mapping[str, Any]]) -> None:
+    for number, step in enumerate(steps, 1):
+        show_step(step, number, st)
+
+
+def show_entry(sessions: ChatSessions, session: str, entry: ChatEntry) -> None:
+    with st.chat_message(entry.role):
+        meta = entry.metadata
+        if entry.role == "assistant":
+            show_steps(meta.get("steps") or [])
+        st.markdown(safe_markdown(entry.content) or "_(no answer)_")
+        if entry.role != "assistant":
+            return
+        if meta.get("error"):
+            st.error(plain(meta["error"]))
+        show_sources(meta.get("sources") or [], f"{session}-{entry.index}")
+        line = stats_line(meta)
+        if line:
+            st.caption(line)
+        key = f"fb-{session}-{entry.index}"
+        if key not in st.session_state and entry.feedback is not None:
+            st.session_state[key] = 1 if entry.feedback == 1 else 0
+        st.feedback(
+            "thumbs", key=key, on_change=save_feedback, args=(sessions, session, entry.index, key)
+        )
+
+
+def save_feedback(sessions: ChatSessions, session: str, index: int, key: str) -> None:
+    value = st.session_state.get(key)
+    sessions.set_feedback(session, index, None if value is None else (1 if value == 1 else -1))
+
+
+# --- running a turn -----------------------------------------------------------------------
+
+
+def live_stream(turn: Turn, steps_box: Any) -> Iterator[str]:
+    """The turn's answer as escaped Markdown pieces; steps are drawn as they arrive."""
+    escaper = MarkdownEscaper()
+    streamed, steps = False, 0
+    for event in turn.events():
+        if event.kind == "step":
+            steps += 1
+            show_step(event.value, steps, steps_box)
+        elif event.kind == "token":
+            streamed = True
+            piece = escaper.feed(event.value)
+            if piece:
+                yield piece
+        elif event.kind == "done" and not streamed and event.value.answer:
+            yield escaper.feed(event.value.answer)
+    tail = escaper.flush()
+    if tail:
+        yield tail
+
+
+def run_turn(turn: Turn) -> None:
+    """Show the running turn (from its first event, so a rerun replays it)."""
+    with st.chat_message("user"):
+        st.markdown(safe_markdown(turn.question))
+    with st.chat_message("assistant"):
+        steps_box = st.container()
+        if not turn.done:
+            st.button("Stop", key=f"stop-{turn.id}", icon=":material/stop:", on_click=turn.cancel)
+        st.write_stream(live_stream(turn, steps_box))
+
+
+def finish_turn(sessions: ChatSessions, turn: Turn) -> None:
+    result = turn.wait(timeout=30)
+    if result is None:
+        return
+    sessions.record(turn.session, turn.question, result)
+    st.session_state.pop(TURN, None)
+
+
+def render() -> None:
+    settings = ui.app_settings()
+    ui.sidebar(settings)
+    sessions = ui.chat_sessions(str(settings.history))
+    session = current_session(sessions)
+    chats_sidebar(sessions, session)
+    st.title("Chat")
+    turn: Turn | None = st.session_state.get(TURN)
+    if turn is not None and (turn.done or turn.cancelled):
+        finish_turn(sessions, turn)
+        turn = st.session_state.get(TURN)
+    for entry in sessions.entries(session):
+        show_entry(sessions, session, entry)
+    if turn is not None and turn.session == session:
+        run_turn(turn)
+        finish_turn(sessions, turn)
+        st.rerun()
+    question = st.chat_input("Ask a question", submit_mode="disable")
+    if question and question.strip():
+        try:
+            chain = ui.current_chain(settings, sessions)
+        except Exception as exc:
+            st.error(plain(f"{type(exc).__name__}: {exc}"))
+            return
+        turn = Turn(chain, question.strip(), session, sessions.history(session)).start()
+        st.session_state[TURN] = turn
+        run_turn(turn)
+        finish_turn(sessions, turn)
+        st.rerun()
+
+
+if __name__ == "__main__":
+    render()

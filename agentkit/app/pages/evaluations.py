@@ -1,0 +1,139 @@
+"""The Evaluations page: browse eval runs, their summary metrics and plots, drill down to
+one example with its trace, and compare two runs."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from agentkit.app import ui
+from agentkit.app.render import plain
+from agentkit.app.runs import (
+    RunInfo,
+    example_rows,
+    histogram,
+    latencies,
+    list_runs,
+    score_keys,
+    trace_lines,
+)
+from agentkit.evals.report import primary_key
+from agentkit.evals.results import flat_scores, load_run
+
+
+def show_run(info: RunInfo) -> None:
+    run = load_run(info.path)
+    summary = run.summary
+    st.caption(
+        f"Chain {plain(info.chain or '?')} · dataset {plain(info.dataset or '?')} · "
+        f"{info.examples} examples · {summary.get('errors', 0)} errors · finished "
+        f"{plain(info.finished or '?')}"
+    )
+    keys = score_keys(summary)
+    shown = keys[:6]
+    if shown:
+        cols = st.columns(len(shown))
+        for col, key in zip(cols, shown, strict=True):
+            col.metric(key, f"{summary['metrics'][key]:.3f}")
+    with st.expander("All summary values"):
+        st.json(summary)
+    main = primary_key(keys)
+    left, right = st.columns(2)
+    if main is not None:
+        values = [flat_scores(r).get(main) for r in run.records]
+        with left:
+            st.caption(f"Distribution of {main}")
+            st.bar_chart(histogram([v for v in values if v is not None]))
+        categories = summary.get("by_category") or {}
+        if categories:
+            with right:
+                st.caption(f"{main} by category")
+                st.bar_chart({name: row.get(main, 0.0) for name, row in categories.items()})
+    times = latencies(run.records)
+    if times:
+        st.caption("Latency (seconds)")
+        st.bar_chart(histogram(times))
+    st.subheader("Examples")
+    rows = example_rows(run.records, shown)
+    st.dataframe(rows, hide_index=True)
+    ids = [str(r["id"]) for r in run.records]
+    picked = st.selectbox("Example", ids, key=f"ex-{info.name}")
+    record = next((r for r in run.records if str(r["id"]) == picked), None)
+    if record is not None:
+        prediction = record.get("prediction") or {}
+        st.markdown("**Question**")
+        st.text(record.get("question", ""))
+        st.markdown("**Gold answers**")
+        st.text("\n".join(record.get("answers") or []) or "(none)")
+        st.markdown("**Prediction**")
+        st.text(prediction.get("text", ""))
+        if prediction.get("error"):
+            st.error(plain(prediction["error"]))
+        st.json(record.get("scores") or {})
+        lines = trace_lines(record)
+        if lines:
+            st.markdown("**Trace**")
+            st.code("\n".join(lines), language=None)
+
+
+def show_compare(runs: list[RunInfo]) -> None:
+    from agentkit.evals.compare import compare
+
+    st.subheader("Compare two runs")
+    names = [r.name for r in runs]
+    col_a, col_b = st.columns(2)
+    a = col_a.selectbox("Run A (baseline)", names, index=min(1, len(names) - 1), key="cmp-a")
+    b = col_b.selectbox("Run B", names, index=0, key="cmp-b")
+    if not st.button("Compare"):
+        return
+    by_name = {r.name: r for r in runs}
+    try:
+        result = compare(by_name[a].path, by_name[b].path, resamples=1000)
+    except Exception as exc:
+        st.error(plain(f"{type(exc).__name__}: {exc}"))
+        return
+    rows = [
+        {
+            "metric": d.key,
+            "A": d.a,
+            "B": d.b,
+            "delta": d.delta,
+            "95% CI": f"[{d.low:+.4f}, {d.high:+.4f}]",
+            "significant": d.significant,
+        }
+        for d in result.deltas
+    ]
+    st.caption(
+        f"{result.common} paired examples ({result.only_a} only in A, {result.only_b} only in B)"
+    )
+    st.dataframe(rows, hide_index=True)
+    for key, flips in result.flipped.items():
+        st.caption(
+            f"{key}: {flips.n_gained} gained ({plain(', '.join(flips.gained[:10]) or '-')}), "
+            f"{flips.n_lost} lost ({plain(', '.join(flips.lost[:10]) or '-')})"
+        )
+
+
+def render() -> None:
+    settings = ui.app_settings()
+    ui.sidebar(settings)
+    st.title("Evaluations")
+    runs = list_runs(settings.runs)
+    if not runs:
+        st.info(
+            f"No eval runs in `{settings.runs}`. Run one with agentkit eval run ... --out "
+            f"{settings.runs}/<name>, or start the app with --runs <folder>."
+        )
+        return
+    picked = st.selectbox(
+        "Run",
+        [r.name for r in runs],
+        format_func=lambda n: next(r.label for r in runs if r.name == n),
+    )
+    info = next(r for r in runs if r.name == picked)
+    show_run(info)
+    if len(runs) > 1:
+        show_compare(runs)
+
+
+if __name__ == "__main__":
+    render()

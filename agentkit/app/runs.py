@@ -1,0 +1,151 @@
+"""Eval runs for the Evaluations page: find the run folders, read their summaries and
+records, bin scores for plots, and compare two runs (with :mod:`agentkit.evals`)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentkit.evals.results import RESULTS_FILE, RUN_FILE, SUMMARY_FILE, flat_scores
+
+MAX_DEPTH = 3
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A finished run folder: where, when, what, and its summary."""
+
+    path: Path
+    name: str
+    finished: str
+    chain: str
+    dataset: str
+    examples: int
+    metrics: dict[str, float]
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} · {self.examples} examples · {self.finished or 'unfinished'}"
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def run_info(folder: Path, root: Path | None = None) -> RunInfo | None:
+    """The run in ``folder`` (``None`` unless it holds finished results)."""
+    if not (folder / RESULTS_FILE).is_file():
+        return None
+    meta, summary = _read_json(folder / RUN_FILE), _read_json(folder / SUMMARY_FILE)
+    name = folder.relative_to(root).as_posix() if root is not None else folder.name
+    metrics = {
+        k: float(v) for k, v in (summary.get("metrics") or {}).items() if isinstance(v, int | float)
+    }
+    return RunInfo(
+        path=folder,
+        name=name,
+        finished=str(meta.get("finished", "")),
+        chain=str((meta.get("chain") or {}).get("name", "")),
+        dataset=Path(str((meta.get("dataset") or {}).get("path", ""))).name,
+        examples=int(summary.get("examples", 0) or 0),
+        metrics=metrics,
+    )
+
+
+def list_runs(root: str | Path) -> list[RunInfo]:
+    """Finished runs in ``root`` (or ``root`` itself), newest first."""
+    base = Path(root)
+    if not base.is_dir():
+        return []
+    found: list[RunInfo] = []
+    own = run_info(base, base.parent)
+    if own is not None:
+        found.append(own)
+    for depth in range(1, MAX_DEPTH + 1):
+        for results in base.glob("/".join(["*"] * depth) + "/" + RESULTS_FILE):
+            info = run_info(results.parent, base)
+            if info is not None:
+                found.append(info)
+    found.sort(key=lambda r: (r.finished, r.name), reverse=True)
+    return found
+
+
+def example_rows(records: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
+    """One table row per example: id, question, answer, error and the chosen scores."""
+    rows = []
+    for record in records:
+        prediction = record.get("prediction") or {}
+        scores = flat_scores(record)
+        row: dict[str, Any] = {
+            "id": record.get("id"),
+            "question": record.get("question", ""),
+            "prediction": prediction.get("text", ""),
+            "gold": " | ".join(record.get("answers") or []),
+            "category": record.get("category") or "",
+        }
+        row.update({k: scores.get(k) for k in keys})
+        row["error"] = prediction.get("error") or ""
+        rows.append(row)
+    return rows
+
+
+def score_keys(summary: Mapping[str, Any]) -> list[str]:
+    """The per-example score keys worth a column or a plot (summary metrics)."""
+    return [
+        k
+        for k in (summary.get("metrics") or {})
+        if not k.endswith(("_sum", "_error", "_count")) and not k.startswith(("p50", "p95"))
+    ]
+
+
+def histogram(values: Sequence[float], bins: int = 10) -> dict[str, int]:
+    """Counts of ``values`` in ``bins`` equal-width bins, labelled by their range."""
+    finite = [v for v in values if isinstance(v, int | float) and math.isfinite(v)]
+    if not finite:
+        return {}
+    low, high = min(finite), max(finite)
+    if high == low:
+        return {f"{low:.3g}": len(finite)}
+    width = (high - low) / bins
+    counts = [0] * bins
+    for v in finite:
+        counts[min(int((v - low) / width), bins - 1)] += 1
+    return {
+        f"{low + i * width:.3g} to {low + (i + 1) * width:.3g}": c for i, c in enumerate(counts)
+    }
+
+
+def latencies(records: Sequence[Mapping[str, Any]]) -> list[float]:
+    out = []
+    for record in records:
+        value = (record.get("prediction") or {}).get("latency")
+        if isinstance(value, int | float):
+            out.append(float(value))
+    return out
+
+
+def trace_lines(record: Mapping[str, Any]) -> list[str]:
+    """The example's trace: one line per span, indented by depth (start order)."""
+    spans = list((record.get("prediction") or {}).get("spans") or [])
+    by_id = {s.get("id"): s for s in spans}
+
+    def depth(span: Mapping[str, Any]) -> int:
+        d, parent = 0, span.get("parent_id")
+        while parent in by_id and d < 20:
+            d, parent = d + 1, by_id[parent].get("parent_id")
+        return d
+
+    lines = []
+    for span in sorted(spans, key=lambda s: (s.get("start") or 0, s.get("id") or "")):
+        took = (span.get("end") or 0) - (span.get("start") or 0)
+        status = f"error: {span['error']}" if span.get("error") else f"{took * 1000:.1f} ms"
+        lines.append(f"{'  ' * depth(span)}{span.get('name')} [{span.get('kind')}] {status}")
+    return lines

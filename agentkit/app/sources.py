@@ -1,0 +1,75 @@
+"""The sources of an answer: the documents a chain used, as plain dicts a front end shows.
+
+Each source is ``{"id", "title", "source", "snippet", "score", "link"}``. ``link`` is the
+document's own ``url`` metadata when it is an http(s) address, else a link to the app's
+Documents page showing that document (``documents?doc=<source>``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+DOCUMENT_KEYS = ("source_documents", "documents", "docs", "sources", "context")
+SNIPPET_CHARS = 300
+DOCUMENTS_PAGE = "documents"
+
+
+def _snippet(text: str) -> str:
+    flat = re.sub(r"\s+", " ", text).strip()
+    return flat if len(flat) <= SNIPPET_CHARS else flat[: SNIPPET_CHARS - 1].rstrip() + "…"
+
+
+def document_link(source: str, metadata: Mapping[str, Any]) -> str:
+    """Where a source's link points (see the module docstring)."""
+    url = metadata.get("url")
+    if isinstance(url, str) and url.startswith(("http://", "https://")):
+        return url
+    return f"{DOCUMENTS_PAGE}?doc={quote(source, safe='')}"
+
+
+def source_info(item: Any) -> dict[str, Any] | None:
+    """One source from a Document, a citation dict or a document dict (else ``None``)."""
+    if isinstance(item, Mapping):
+        metadata = item.get("metadata") or {}
+        text = item.get("text") or item.get("page_content") or item.get("snippet") or ""
+        ident, score = item.get("id"), item.get("score")
+        source = item.get("source")
+    else:
+        text = getattr(item, "text", None)
+        if not isinstance(text, str):
+            return None
+        metadata = getattr(item, "metadata", {}) or {}
+        ident, score = getattr(item, "id", None), getattr(item, "score", None)
+        source = getattr(item, "source", None)
+    source = str(source or metadata.get("source") or metadata.get("path") or ident or "")
+    title = metadata.get("title") or (PurePosixPath(source).name if source else "") or ident
+    return {
+        "id": None if ident is None else str(ident),
+        "title": str(title or "document"),
+        "source": source,
+        "snippet": _snippet(str(text)),
+        "score": float(score) if isinstance(score, int | float) else None,
+        "link": document_link(source, metadata) if source else None,
+    }
+
+
+def sources_of(output: Any) -> list[dict[str, Any]]:
+    """The sources in a chain's output: a dict's documents or citations (RetrievalQA's
+    ``source_documents`` first), or a list of documents (a retriever's output)."""
+    items: Any = None
+    if isinstance(output, Mapping):
+        for key in DOCUMENT_KEYS:
+            value = output.get(key)
+            if isinstance(value, Sequence) and not isinstance(value, str) and value:
+                items = value
+                break
+    elif isinstance(output, Sequence) and not isinstance(output, str | bytes):
+        items = output
+    if not items:
+        return []
+    found = [source_info(item) for item in items]
+    return [s for s in found if s is not None]

@@ -1,0 +1,291 @@
+"""One chat turn: run a chain on a worker thread and expose its tokens, steps and result.
+
+A :class:`Turn` records every event (a token, an agent step, the end) in order, so a front
+end can read them while the chain runs and read them again from the start after a page
+rerun. Tokens come from the model through :class:`~agentkit.app.chains.TokenTap` (built-in
+chains) or from the chain's own ``stream`` (a custom chain whose output is text); agents
+report their steps as they happen. :meth:`Turn.cancel` stops the run at the next token or
+step and keeps the partial answer.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from agentkit.app.chains import TOKEN_SINK
+from agentkit.app.sources import sources_of
+from agentkit.core.config import RunConfig
+from agentkit.core.errors import WiringError
+from agentkit.core.streams import join_chunks
+from agentkit.core.tracing import InMemoryTracer
+from agentkit.llms.messages import Message
+
+QUESTION_KEYS = ("question", "query", "input", "text", "q")
+HISTORY_KEYS = ("history", "chat_history")
+ANSWER_KEYS = ("result", "answer", "output", "response", "text")
+SPAN_KINDS = ("retriever", "model", "tool")
+
+
+class TurnCancelled(Exception):
+    """Raised inside a run when its turn is cancelled."""
+
+
+@dataclass
+class TurnResult:
+    """What a finished turn produced and what it cost."""
+
+    answer: str
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    latency: float = 0.0
+    ttft: float | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    stopped: bool = False
+    error: str | None = None
+
+    def metadata(self) -> dict[str, Any]:
+        """What is stored with the assistant message (everything but the answer)."""
+        data = asdict(self)
+        del data["answer"]
+        return data
+
+
+@dataclass(frozen=True)
+class Event:
+    """``kind`` is ``token`` (``value`` a str), ``step`` (a dict) or ``done`` (the result)."""
+
+    kind: str
+    value: Any
+
+
+def chain_input(chain: Any, question: str, history: Sequence[Message] = ()) -> Any:
+    """What ``chain`` is given for ``question``: a dict for chains that declare input keys
+    (question keys get the question, history keys the past messages), else the string."""
+    from agentkit.agents import Agent
+
+    if isinstance(chain, Agent):
+        return {"input": question}
+    keys = getattr(chain, "input_keys", None)
+    if not keys:
+        return question
+    values: dict[str, Any] = {}
+    for key in keys:
+        if key in QUESTION_KEYS:
+            values[key] = question
+        elif key in HISTORY_KEYS:
+            values[key] = list(history)
+        else:
+            raise WiringError(
+                f"the chain's input key {key!r} cannot be filled from a chat message; give the "
+                f"app a chain whose inputs are a question ({', '.join(QUESTION_KEYS)}) and "
+                "optionally a history"
+            )
+    return values
+
+
+def answer_of(output: Any) -> str:
+    """The answer text in a chain's output."""
+    if isinstance(output, str):
+        return output
+    if isinstance(output, Message):
+        return output.content
+    if isinstance(output, Mapping):
+        for key in ANSWER_KEYS:
+            if key in output:
+                return answer_of(output[key])
+        return ""
+    return "" if output is None else str(output)
+
+
+class Turn:
+    """Runs ``chain`` on ``question`` in a background thread (call :meth:`start`)."""
+
+    def __init__(
+        self,
+        chain: Any,
+        question: str,
+        session: str = "default",
+        history: Sequence[Message] = (),
+    ) -> None:
+        self.id = uuid.uuid4().hex
+        self.chain, self.question, self.session = chain, question, session
+        self.input = chain_input(chain, question, history)
+        self._events: list[Event] = []
+        self._cond = threading.Condition()
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._tapped = False
+        self._first: float | None = None
+        self._start = 0.0
+        self.result: TurnResult | None = None
+
+    # --- control ------------------------------------------------------------------
+
+    def start(self) -> Turn:
+        if self._thread is None:
+            self._start = time.perf_counter()
+            self._thread = threading.Thread(target=self._run, name="agentkit-turn", daemon=True)
+            self._thread.start()
+        return self
+
+    def cancel(self) -> None:
+        """Stop at the next token or step; the partial answer is kept."""
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None
+
+    def wait(self, timeout: float | None = None) -> TurnResult | None:
+        """Block until the turn ends (or ``timeout`` seconds pass)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.result is not None, timeout)
+        return self.result
+
+    # --- reading ------------------------------------------------------------------
+
+    def events(self, poll: float = 0.1) -> Iterator[Event]:
+        """Every event from the first, waiting for new ones until the turn ends."""
+        seen = 0
+        while True:
+            with self._cond:
+                while seen == len(self._events) and self.result is None:
+                    self._cond.wait(poll)
+                batch = self._events[seen:]
+                finished = self.result is not None
+            yield from batch
+            seen += len(batch)
+            if finished and seen == len(self._events):
+                return
+
+    def tokens(self) -> Iterator[str]:
+        """The answer as it streams; when nothing was streamed, the final answer at once."""
+        streamed = False
+        for event in self.events():
+            if event.kind == "token":
+                streamed = True
+                yield event.value
+            elif event.kind == "done" and not streamed and event.value.answer:
+                yield event.value.answer
+
+    def steps(self) -> list[dict[str, Any]]:
+        """The agent steps reported so far."""
+        with self._cond:
+            return [e.value for e in self._events if e.kind == "step"]
+
+    # --- the worker ---------------------------------------------------------------
+
+    def _emit(self, kind: str, value: Any) -> None:
+        with self._cond:
+            self._events.append(Event(kind, value))
+            self._cond.notify_all()
+
+    def _token(self, text: str) -> None:
+        if self._cancel.is_set():
+            raise TurnCancelled()
+        if self._first is None:
+            self._first = time.perf_counter() - self._start
+        self._emit("token", text)
+
+    def _sink(self, text: str) -> None:
+        self._tapped = True
+        self._token(text)
+
+    def _run(self) -> None:
+        from agentkit.agents import Agent
+
+        tracer = InMemoryTracer()
+        config = RunConfig(
+            tracers=(tracer,),
+            tags=("app",),
+            configurable={"session_id": self.session, TOKEN_SINK: self._sink},
+        )
+        output: Any = None
+        error: str | None = None
+        try:
+            if isinstance(self.chain, Agent):
+                output = self._run_agent(config)
+            else:
+                output = self._run_stream(config)
+        except TurnCancelled:
+            output = None
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        self._finish(output, error, tracer)
+
+    def _run_agent(self, config: RunConfig) -> Any:
+        final: Any = None
+        for event in self.chain.stream(self.input, config):
+            if self._cancel.is_set():
+                raise TurnCancelled()
+            step = event.get("step") if isinstance(event, Mapping) else event
+            if step is None:
+                final = event  # the result: {"output", "steps", "stopped_reason"}
+            else:
+                self._emit("step", {"kind": "tool", **step.to_dict()})
+        return final
+
+    def _run_stream(self, config: RunConfig) -> Any:
+        chunks = []
+        for chunk in self.chain.stream(self.input, config):
+            if self._cancel.is_set():
+                raise TurnCancelled()
+            chunks.append(chunk)
+            if not self._tapped and isinstance(chunk, str | Message):
+                text = chunk if isinstance(chunk, str) else chunk.content
+                if text:
+                    self._token(text)
+        return join_chunks(chunks) if chunks else None
+
+    def _finish(self, output: Any, error: str | None, tracer: InMemoryTracer) -> None:
+        streamed = "".join(e.value for e in self._events if e.kind == "token")
+        answer = answer_of(output) if output is not None else streamed
+        steps = self.steps() or _span_steps(tracer)
+        prompt_tokens = completion_tokens = 0
+        for span in tracer.spans:
+            if span.kind == "model" and span.usage:
+                prompt_tokens += int(span.usage.get("prompt_tokens", 0))
+                completion_tokens += int(span.usage.get("completion_tokens", 0))
+        result = TurnResult(
+            answer=answer.strip(),
+            sources=sources_of(output) if output is not None else [],
+            steps=steps,
+            latency=time.perf_counter() - self._start,
+            ttft=self._first,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            stopped=self._cancel.is_set(),
+            error=error,
+        )
+        with self._cond:
+            self._events.append(Event("done", result))
+            self.result = result
+            self._cond.notify_all()
+
+
+def _span_steps(tracer: InMemoryTracer) -> list[dict[str, Any]]:
+    """The retriever, model and tool runs of a chain, in start order."""
+    spans = sorted(tracer.spans, key=lambda s: (s.start, s.id))
+    return [
+        {
+            "kind": "span",
+            "name": s.name,
+            "span_kind": s.kind,
+            "seconds": s.duration,
+            "input": s.input,
+            "output": s.output,
+            "error": s.error,
+        }
+        for s in spans
+        if s.kind in SPAN_KINDS
+    ]

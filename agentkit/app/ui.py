@@ -1,0 +1,170 @@
+"""Streamlit glue shared by the pages: settings, cached resources, the sidebar and the
+current chain. The logic behind it lives in the plain modules of :mod:`agentkit.app`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from agentkit.app import main_script
+from agentkit.app.chains import KIND_LABELS, ChainSettings, HistoryMemory, build_chain
+from agentkit.app.models import (
+    ENABLE_GENERATIVE,
+    MODEL_CHOICES,
+    ModelChoice,
+    choose_model,
+    reader_model,
+)
+from agentkit.app.render import plain
+from agentkit.app.retrieval import hybrid_retriever, is_index, open_index
+from agentkit.app.sessions import ChatSessions
+from agentkit.app.settings import AppSettings
+
+PENDING = "ak_pending"
+
+
+def app_settings() -> AppSettings:
+    """The settings of this app process (script arguments over environment)."""
+    args = sys.argv[1:] if Path(sys.argv[0]).resolve() == main_script() else []
+    return AppSettings.load(args, os.environ)
+
+
+@st.cache_resource(show_spinner=False)
+def chat_sessions(path: str) -> ChatSessions:
+    return ChatSessions(path)
+
+
+@st.cache_resource(show_spinner="Loading the model...")
+def cached_model(spec: str) -> ModelChoice:
+    return choose_model(spec)
+
+
+def index_version(index_dir: Path) -> float:
+    """Changes whenever the index is written (the newest file time in it)."""
+    store = index_dir / "store"
+    times = [p.stat().st_mtime for p in store.rglob("*") if p.is_file()] if store.exists() else []
+    return max(times, default=0.0)
+
+
+@st.cache_resource(show_spinner="Opening the index...", max_entries=4)
+def cached_index(index_dir: str, version: float) -> Any:
+    return open_index(index_dir)
+
+
+@st.cache_resource(show_spinner="Opening the index...", max_entries=8)
+def cached_retriever(index_dir: str, k: int, version: float) -> Any:
+    return hybrid_retriever(cached_index(index_dir, version), k)
+
+
+@st.cache_resource(show_spinner="Loading the chain...", max_entries=4)
+def loaded_chain(ref: str) -> tuple[Any, dict[str, Any] | None]:
+    """The custom chain named by ``--chain`` and its spec (``None`` if it has none)."""
+    from agentkit.core import spec
+    from agentkit.core.errors import AgentkitError
+
+    chain = spec.load_file(ref)
+    try:
+        data: dict[str, Any] | None = chain.to_dict()
+    except (AgentkitError, TypeError):
+        data = None
+    return chain, data
+
+
+def has_index(settings: AppSettings) -> bool:
+    return is_index(settings.index)
+
+
+# --- state ------------------------------------------------------------------------------
+
+
+def chain_settings() -> ChainSettings:
+    """The built-in chain settings: kind, top-k and temperature from the sidebar widgets,
+    prompt texts from the Graph page."""
+    state = st.session_state
+    prompts = state.get("ak_prompts", {})
+    return ChainSettings(
+        kind=state.get("ak_kind", "rag"),
+        k=int(state.get("ak_k", 4)),
+        temperature=state.get("ak_temperature"),
+        prompts=prompts,
+    )
+
+
+def custom_chain(settings: AppSettings) -> tuple[Any, dict[str, Any] | None]:
+    """The custom chain (as edited on the Graph page, if it was)."""
+    assert settings.chain is not None
+    edited = st.session_state.get("ak_custom")
+    if edited is not None and edited[0] == settings.chain:
+        return edited[1], edited[2]
+    chain, data = loaded_chain(settings.chain)
+    return chain, data
+
+
+def current_chain(settings: AppSettings, sessions: ChatSessions) -> Any:
+    """The chain the next chat turn runs."""
+    if settings.chain:
+        return custom_chain(settings)[0]
+    chosen = chain_settings()
+    choice = cached_model(st.session_state.get("ak_model", settings.model))
+    model, retriever = choice.model, None
+    if has_index(settings):
+        version = index_version(settings.index)
+        retriever = cached_retriever(str(settings.index), chosen.k, version)
+        model = reader_model(choice, cached_index(str(settings.index), version).embedder)
+    return build_chain(chosen, model, retriever, HistoryMemory(sessions.store))
+
+
+# --- the sidebar ------------------------------------------------------------------------
+
+
+def sidebar(settings: AppSettings) -> None:
+    """Model, chain choice, temperature and top-k (every page shows them)."""
+    state = st.session_state
+    state.update(state.pop(PENDING, None) or {})  # values set elsewhere, before the widgets
+    with st.sidebar:
+        if settings.chain:
+            st.markdown(f"**Chain:** `{settings.chain}`")
+            st.caption("Set with --chain; edit its parameters on the Graph page.")
+            return
+        state.setdefault("ak_model", settings.model)
+        choices = list(dict.fromkeys([settings.model, *MODEL_CHOICES]))
+        st.selectbox(
+            "Model",
+            choices,
+            key="ak_model",
+            help="auto: a running Ollama server, else a cached Hugging Face model, else the "
+            "extractive reader. Or type hf:<id>, ollama:<model>, openai:<model>.",
+            accept_new_options=True,
+        )
+        try:
+            choice = cached_model(state["ak_model"])
+        except Exception as exc:
+            st.error(plain(f"{type(exc).__name__}: {exc}"))
+            return
+        st.caption(f"Active: **{plain(choice.backend)}** — {plain(choice.reason)}")
+        kinds = ["rag", "agent", "chat"] if has_index(settings) else ["agent", "chat"]
+        if not choice.generative:
+            kinds = [k for k in kinds if k != "agent"]
+        if state.get("ak_kind") not in kinds and kinds:
+            state["ak_kind"] = kinds[0]
+        st.radio("Chain", kinds, key="ak_kind", format_func=KIND_LABELS.__getitem__)
+        if not choice.generative:
+            st.info(ENABLE_GENERATIVE)
+        if not has_index(settings):
+            st.info("No index yet: add documents on the Documents page to ask about them.")
+        state.setdefault("ak_k", 4)
+        st.number_input("Top-k", min_value=1, max_value=50, step=1, key="ak_k")
+        if "ak_temperature" not in state:
+            state["ak_temperature"] = None
+        st.number_input(
+            "Temperature",
+            min_value=0.0,
+            max_value=2.0,
+            step=0.1,
+            key="ak_temperature",
+            placeholder="model default",
+        )

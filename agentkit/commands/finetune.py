@@ -1,0 +1,272 @@
+"""``agentkit finetune``: sft, dpo, embeddings and merge, from a YAML config and/or flags.
+
+Flags override the config file's keys. Progress and the loss show live; ``--resume``
+continues an interrupted run from its newest checkpoint. The data is validated before any
+model loads, so a bad line fails in a second with its line number.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from agentkit.core.errors import UsageError
+
+finetune_app = typer.Typer(
+    name="finetune",
+    help="Fine-tune chat models (SFT, DPO with LoRA/QLoRA) and embedders; merge adapters.",
+    no_args_is_help=True,
+)
+out = Console(highlight=False, soft_wrap=True)
+
+Config = Annotated[Path | None, typer.Option("--config", "-c", help="A YAML file of job options.")]
+Base = Annotated[str | None, typer.Option(help="Base model: a local folder or cached hub id.")]
+Data = Annotated[str | None, typer.Option(help="Training data (JSONL).")]
+Output = Annotated[str | None, typer.Option("--output", "-o", help="The run folder to create.")]
+Name = Annotated[str | None, typer.Option(help="Registry name (default: the output folder's).")]
+Format = Annotated[str | None, typer.Option(help="Data format (default: detected).")]
+Method = Annotated[str | None, typer.Option(help="lora, qlora (CUDA) or full.")]
+Epochs = Annotated[float | None, typer.Option(help="Training epochs.")]
+MaxSteps = Annotated[int | None, typer.Option(help="Stop after this many steps.")]
+Batch = Annotated[int | None, typer.Option(help="Examples per device batch.")]
+LR = Annotated[float | None, typer.Option("--lr", help="Learning rate.")]
+MaxLength = Annotated[int | None, typer.Option(help="Most tokens per example.")]
+TestSize = Annotated[float | None, typer.Option(help="Fraction held out for eval loss.")]
+Seed = Annotated[int | None, typer.Option(help="Random seed (split, shuffling, init).")]
+Device = Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1 (default: auto).")]
+LoraR = Annotated[int | None, typer.Option(help="LoRA rank.")]
+LoraAlpha = Annotated[int | None, typer.Option(help="LoRA alpha.")]
+Targets = Annotated[str | None, typer.Option(help="LoRA target modules, comma-separated.")]
+Resume = Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint.")]
+EvalData = Annotated[str | None, typer.Option(help="Eval data (JSONL) for the eval loss.")]
+Checkpointing = Annotated[
+    bool | None,
+    typer.Option(
+        "--gradient-checkpointing/--no-gradient-checkpointing",
+        help="Recompute activations to save memory.",
+    ),
+]
+
+
+def _options(config: Path | None, flags: dict[str, Any]) -> dict[str, Any]:
+    """The config file's options with the given flags on top."""
+    data: dict[str, Any] = {}
+    if config is not None:
+        import yaml
+
+        if not config.is_file():
+            raise UsageError(f"config file {config} does not exist; check the path")
+        loaded = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise UsageError(f"config file {config} must be a mapping of job options")
+        data.update(loaded)
+    lora = dict(data.get("lora") or {})
+    for key, value in flags.items():
+        if value is None:
+            continue
+        if key.startswith("lora_"):
+            lora[key[5:]] = value
+        else:
+            data[key] = value
+    if lora:
+        data["lora"] = lora
+    return data
+
+
+def _targets(text: str | None) -> list[str] | None:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+
+class LiveProgress:
+    """Renders run events as a progress bar with the latest loss."""
+
+    def __init__(self, title: str) -> None:
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[loss]}"),
+            TimeElapsedColumn(),
+            console=out,
+            transient=False,
+        )
+        self.task = self.bar.add_task(title, total=None, loss="")
+
+    def __enter__(self) -> LiveProgress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.bar.stop()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind in ("start", "step"):
+            self.bar.update(self.task, total=event.get("total_steps"), completed=event["step"])
+        elif kind == "log" and "loss" in event:
+            self.bar.update(self.task, loss=f"loss {event['loss']:.4f}")
+        elif kind == "log" and "eval_loss" in event:
+            self.bar.console.print(f"step {event['step']}: eval loss {event['eval_loss']:.4f}")
+
+
+def _summary(result: Any, usage: str) -> None:
+    table = Table(show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column()
+    losses = result.train_losses
+    table.add_row("output", Text(str(result.output)))
+    table.add_row("name", Text(result.name))
+    if losses:
+        table.add_row("train loss", f"{losses[0]:.4f} -> {losses[-1]:.4f} ({len(losses)} logs)")
+    if result.eval_losses:
+        table.add_row("eval loss", f"{result.eval_losses[-1]:.4f}")
+    for key in ("margin_before", "margin_after"):
+        if key in result.manifest:
+            table.add_row(key.replace("_", " "), f"{result.manifest[key]:.4f}")
+    table.add_row("use it", Text(usage))
+    out.print(table)
+
+
+def _chat_usage(result: Any) -> str:
+    if result.manifest.get("kind") == "model":
+        return f"HFChatModel({str(result.output)!r})"
+    return f"model 'adapter:{result.name}' or HFChatModel.from_adapter({result.name!r})"
+
+
+@finetune_app.command("sft")
+def sft(
+    config: Config = None,
+    base: Base = None,
+    data: Data = None,
+    output: Output = None,
+    name: Name = None,
+    format: Format = None,
+    method: Method = None,
+    epochs: Epochs = None,
+    max_steps: MaxSteps = None,
+    batch_size: Batch = None,
+    learning_rate: LR = None,
+    max_length: MaxLength = None,
+    truncation_side: Annotated[str | None, typer.Option(help="right or left.")] = None,
+    packing: Annotated[bool | None, typer.Option("--packing/--no-packing")] = None,
+    test_size: TestSize = None,
+    eval_data: EvalData = None,
+    seed: Seed = None,
+    device: Device = None,
+    gradient_checkpointing: Checkpointing = None,
+    lora_r: LoraR = None,
+    lora_alpha: LoraAlpha = None,
+    target_modules: Targets = None,
+    resume: Resume = False,
+) -> None:
+    """Supervised fine-tuning (trl SFTTrainer) of a chat model; registers the adapter."""
+    flags = dict(locals())  # the options, before anything else is defined
+    from agentkit.finetune.jobs import SFTJob
+    from agentkit.finetune.sft import train_sft
+
+    for key in ("config", "resume", "target_modules"):
+        flags.pop(key)
+    flags["lora_target_modules"] = _targets(target_modules)
+    job = SFTJob.from_dict(_options(config, flags), where=str(config or "flags"))
+    with LiveProgress("sft") as live:
+        result = train_sft(job, resume=resume, progress=live)
+    _summary(result, _chat_usage(result))
+
+
+@finetune_app.command("dpo")
+def dpo(
+    config: Config = None,
+    base: Base = None,
+    data: Data = None,
+    output: Output = None,
+    name: Name = None,
+    adapter: Annotated[str | None, typer.Option(help="Start from this SFT adapter.")] = None,
+    beta: Annotated[float | None, typer.Option(help="DPO beta.")] = None,
+    method: Method = None,
+    epochs: Epochs = None,
+    max_steps: MaxSteps = None,
+    batch_size: Batch = None,
+    learning_rate: LR = None,
+    max_length: MaxLength = None,
+    test_size: TestSize = None,
+    eval_data: EvalData = None,
+    seed: Seed = None,
+    device: Device = None,
+    gradient_checkpointing: Checkpointing = None,
+    lora_r: LoraR = None,
+    lora_alpha: LoraAlpha = None,
+    target_modules: Targets = None,
+    resume: Resume = False,
+) -> None:
+    """Direct preference optimisation (trl DPOTrainer) on prompt/chosen/rejected pairs."""
+    flags = dict(locals())  # the options, before anything else is defined
+    from agentkit.finetune.dpo import train_dpo
+    from agentkit.finetune.jobs import DPOJob
+
+    for key in ("config", "resume", "target_modules"):
+        flags.pop(key)
+    flags["lora_target_modules"] = _targets(target_modules)
+    job = DPOJob.from_dict(_options(config, flags), where=str(config or "flags"))
+    with LiveProgress("dpo") as live:
+        result = train_dpo(job, resume=resume, progress=live)
+    _summary(result, _chat_usage(result))
+
+
+@finetune_app.command("embeddings")
+def embeddings(
+    config: Config = None,
+    base: Annotated[str | None, typer.Option(help="Embedding model (default: MiniLM).")] = None,
+    data: Annotated[str | None, typer.Option(help="query/passage pairs (JSONL).")] = None,
+    corpus: Annotated[str | None, typer.Option(help="Documents to mine negatives from.")] = None,
+    output: Output = None,
+    name: Name = None,
+    negatives: Annotated[int | None, typer.Option(help="Hard negatives per pair.")] = None,
+    mine_with: Annotated[str | None, typer.Option(help="bm25, dense or none.")] = None,
+    epochs: Epochs = None,
+    max_steps: MaxSteps = None,
+    batch_size: Batch = None,
+    learning_rate: LR = None,
+    max_seq_length: Annotated[int | None, typer.Option(help="Training truncation.")] = None,
+    test_size: TestSize = None,
+    seed: Seed = None,
+    device: Device = None,
+    resume: Resume = False,
+) -> None:
+    """Fine-tune an embedding model on (query, passage) pairs; registers the embedder."""
+    flags = dict(locals())  # the options, before anything else is defined
+    from agentkit.finetune.embeddings import train_embeddings
+    from agentkit.finetune.jobs import EmbeddingJob
+
+    for key in ("config", "resume"):
+        flags.pop(key)
+    job = EmbeddingJob.from_dict(_options(config, flags), where=str(config or "flags"))
+    with LiveProgress("embeddings") as live:
+        result = train_embeddings(job, resume=resume, progress=live)
+    _summary(result, f"registered_embedder({result.name!r}) in a VectorRetriever")
+
+
+@finetune_app.command("merge")
+def merge(
+    adapter: Annotated[str, typer.Argument(help="A registered adapter name or folder.")],
+    output: Annotated[str, typer.Argument(help="The folder to write the merged model to.")],
+    base: Annotated[str | None, typer.Option(help="Base model (default: the adapter's).")] = None,
+    name: Annotated[str | None, typer.Option(help="Also register the merged model.")] = None,
+) -> None:
+    """Merge a LoRA adapter into its base model's weights and save the full model."""
+    from agentkit.finetune.merge import merge_adapter
+
+    target = merge_adapter(adapter, output, base=base, name=name)
+    out.print(Text(f"merged model written to {target}; load it with HFChatModel({str(target)!r})"))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``agentkit finetune`` to ``app`` (once)."""
+    if any(group.name == "finetune" for group in app.registered_groups):
+        return
+    app.add_typer(finetune_app, name="finetune")

@@ -1,0 +1,140 @@
+"""Run results: per-example records, the summary, and the files of a run folder.
+
+A run folder holds ``run.json`` (metadata), ``journal.jsonl`` (records as they finish),
+``results.jsonl`` (records in dataset order), ``summary.json`` and ``report.html``.
+A record is ``{"id", "index", "question", "answers", "category", "prediction": {...},
+"scores": {metric: {key: value}}, "notes": {key: text}, "metric_errors": {...},
+"attempts"}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentkit.core.errors import UsageError
+from agentkit.evals.metrics.base import Metric, mean_scores
+
+RUN_FILE = "run.json"
+JOURNAL_FILE = "journal.jsonl"
+RESULTS_FILE = "results.jsonl"
+SUMMARY_FILE = "summary.json"
+REPORT_FILE = "report.html"
+
+
+def flat_scores(record: Mapping[str, Any]) -> dict[str, float]:
+    """All of a record's scores in one dict (``{"em": 1.0, "f1": 0.5, ...}``)."""
+    out: dict[str, float] = {}
+    for values in (record.get("scores") or {}).values():
+        out.update(values)
+    return out
+
+
+def summarize(records: Sequence[Mapping[str, Any]], metrics: Sequence[Metric]) -> dict[str, Any]:
+    """The summary of a run: aggregates of each metric, overall and per category.
+
+    Quality metrics go under ``metrics``; timing ones (latency) under ``timing``, so that
+    two runs of the same chain on the same data have equal ``metrics``."""
+    summary: dict[str, Any] = {
+        "examples": len(records),
+        "errors": sum(1 for r in records if (r.get("prediction") or {}).get("error")),
+        "metric_errors": sum(1 for r in records if r.get("metric_errors")),
+        "metrics": {},
+        "timing": {},
+    }
+    for metric in metrics:
+        rows = [(r.get("scores") or {}).get(metric.name, {}) for r in records]
+        target = summary["timing"] if metric.timing else summary["metrics"]
+        target.update(metric.aggregate(rows))
+    quality = [m.name for m in metrics if not m.timing]
+    summary["by_category"] = _grouped(records, quality, lambda r: r.get("category"))
+    if any(not r.get("answers") for r in records):
+        summary["by_answerable"] = _grouped(
+            records, quality, lambda r: "HasAns" if r.get("answers") else "NoAns"
+        )
+    return summary
+
+
+def _grouped(
+    records: Iterable[Mapping[str, Any]], names: Sequence[str], key: Any
+) -> dict[str, dict[str, Any]]:
+    groups: dict[str, list[dict[str, float]]] = {}
+    for record in records:
+        label = key(record)
+        if label is None:
+            continue
+        scores = record.get("scores") or {}
+        row: dict[str, float] = {}
+        for name in names:
+            row.update(scores.get(name, {}))
+        groups.setdefault(str(label), []).append(row)
+    return {
+        label: {"examples": len(rows), **mean_scores(rows)}
+        for label, rows in sorted(groups.items())
+    }
+
+
+@dataclass
+class EvalRun:
+    """A finished (or loaded) run: its records in dataset order, summary and metadata."""
+
+    records: list[dict[str, Any]]
+    summary: dict[str, Any]
+    meta: dict[str, Any] = field(default_factory=dict)
+    out_dir: Path | None = None
+
+    @property
+    def report_path(self) -> Path | None:
+        return None if self.out_dir is None else self.out_dir / REPORT_FILE
+
+    def scores(self) -> dict[str, dict[str, float]]:
+        """``{example id: flat scores}``."""
+        return {r["id"]: flat_scores(r) for r in self.records}
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    records = []
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except ValueError as exc:
+                    raise UsageError(f"{path} line {number} is not valid JSON ({exc})") from exc
+    return records
+
+
+def load_run(run_dir: str | Path) -> EvalRun:
+    """Load a finished run folder (``results.jsonl`` + ``summary.json`` + ``run.json``)."""
+    folder = Path(run_dir)
+    results = folder / RESULTS_FILE
+    if not results.is_file():
+        hint = (
+            f" It has a journal: finish it with 'agentkit eval run ... --resume --out {folder}'."
+            if (folder / JOURNAL_FILE).exists()
+            else ""
+        )
+        raise UsageError(f"{folder} is not a finished eval run (no {RESULTS_FILE}).{hint}")
+    summary_path, meta_path = folder / SUMMARY_FILE, folder / RUN_FILE
+    summary = json.loads(summary_path.read_text("utf-8")) if summary_path.exists() else {}
+    meta = json.loads(meta_path.read_text("utf-8")) if meta_path.exists() else {}
+    return EvalRun(read_jsonl(results), summary, meta, folder)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write atomically (temp file + rename)."""
+    from agentkit.core.files import atomic_write_text
+
+    atomic_write_text(path, text)
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_text(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def write_jsonl(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
+    lines = [json.dumps(r, ensure_ascii=False, default=str) for r in records]
+    write_text(path, "".join(line + "\n" for line in lines))

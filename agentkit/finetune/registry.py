@@ -1,0 +1,189 @@
+"""A registry of trained adapters: names -> adapter folders with their manifests.
+
+The registry is one JSON file, ``$AGENTKIT_CACHE_DIR/adapters/registry.json`` (else
+``~/.cache/agentkit/adapters/registry.json``), rewritten atomically under a file lock.
+Chains use a registered adapter by name: ``HFChatModel.from_adapter("name")`` or the
+``adapter:<name>`` model spec. Removing an entry never deletes the folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import difflib
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentkit.core.errors import UsageError
+from agentkit.core.spec import atomic_write_text
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+MANIFEST_FILE = "manifest.json"
+
+
+def default_root() -> Path:
+    """``$AGENTKIT_CACHE_DIR/adapters`` (the folder the embedding cache and indexes use),
+    else ``~/.cache/agentkit/adapters``."""
+    home = os.environ.get("AGENTKIT_CACHE_DIR")
+    base = Path(home).expanduser() if home else Path.home() / ".cache" / "agentkit"
+    return base / "adapters"
+
+
+@dataclass
+class AdapterEntry:
+    """A registered adapter: its folder and manifest (base model, created, metrics, ...)."""
+
+    name: str
+    path: Path
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": str(self.path), "manifest": dict(self.manifest)}
+
+
+class AdapterRegistry:
+    """Names for adapter folders, kept in ``<root>/registry.json``."""
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = Path(root).expanduser() if root is not None else default_root()
+        self.file = self.root / "registry.json"
+
+    def register(
+        self,
+        name: str,
+        path: str | os.PathLike[str],
+        manifest: Mapping[str, Any] | None = None,
+    ) -> AdapterEntry:
+        """Register (or re-point) ``name``. The manifest defaults to the folder's
+        ``manifest.json``; ``base_model`` (from ``adapter_config.json``) and ``created``
+        are filled in when missing."""
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise UsageError(
+                f"invalid adapter name {name!r}; use letters, digits, '_', '.' and '-' "
+                "(e.g. 'support-bot-v2')"
+            )
+        folder = Path(path).expanduser().resolve()
+        if not folder.is_dir():
+            raise UsageError(f"adapter folder {str(path)!r} does not exist; save the adapter first")
+        entry = AdapterEntry(name, folder, _manifest(folder, manifest))
+        with self._locked():
+            entries = self._read()
+            entries[name] = entry.to_dict()
+            self._write(entries)
+        return entry
+
+    def resolve(self, name_or_path: str | os.PathLike[str]) -> Path:
+        """The folder of a registered name, or ``name_or_path`` itself when it is a folder."""
+        candidate = Path(name_or_path).expanduser()
+        if candidate.is_dir():
+            return candidate.resolve()
+        entry = self.get(str(name_or_path))
+        if not entry.path.is_dir():
+            raise UsageError(
+                f"adapter {entry.name!r} is registered at {entry.path}, which no longer exists; "
+                f"register it again or remove it (AdapterRegistry().remove({entry.name!r}))"
+            )
+        return entry.path
+
+    def get(self, name: str) -> AdapterEntry:
+        entries = self._read()
+        if name not in entries:
+            close = difflib.get_close_matches(name, list(entries), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise UsageError(
+                f"no adapter named {name!r} in {self.file}{hint}; registered: "
+                f"{', '.join(sorted(entries)) or 'none'}. Register it with "
+                "AdapterRegistry().register(name, folder) or pass the adapter folder"
+            )
+        return _entry(name, entries[name])
+
+    def list(self) -> list[AdapterEntry]:
+        """Every registered adapter, by name."""
+        return [_entry(name, data) for name, data in sorted(self._read().items())]
+
+    def remove(self, name: str) -> None:
+        """Forget ``name`` (its folder stays on disk)."""
+        with self._locked():
+            entries = self._read()
+            if name not in entries:
+                self.get(name)  # raises with the registered names
+            del entries[name]
+            self._write(entries)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in self._read()
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    # --- storage ----------------------------------------------------------------------
+
+    def _read(self) -> dict[str, Any]:
+        if not self.file.exists():
+            return {}
+        try:
+            data = json.loads(self.file.read_text(encoding="utf-8"))
+        except ValueError as e:
+            raise UsageError(
+                f"adapter registry {self.file} is not valid JSON ({e}); repair or delete it"
+            ) from e
+        adapters = data.get("adapters") if isinstance(data, dict) else None
+        if not isinstance(adapters, dict):
+            raise UsageError(
+                f"adapter registry {self.file} has no 'adapters' mapping; repair or delete it"
+            )
+        return adapters
+
+    def _write(self, entries: Mapping[str, Any]) -> None:
+        text = json.dumps({"version": 1, "adapters": dict(entries)}, indent=2, sort_keys=True)
+        atomic_write_text(self.file, text + "\n")
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """An exclusive lock on ``registry.json.lock`` for read-modify-write (POSIX)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            import fcntl
+        except ImportError:  # Windows: no cross-process lock
+            yield
+            return
+        with open(self.file.with_name("registry.json.lock"), "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def __repr__(self) -> str:
+        return f"AdapterRegistry({str(self.root)!r})"
+
+
+def _entry(name: str, data: Any) -> AdapterEntry:
+    if not isinstance(data, dict) or not isinstance(data.get("path"), str):
+        raise UsageError(f"adapter registry entry {name!r} is malformed: {data!r}")
+    return AdapterEntry(name, Path(data["path"]), dict(data.get("manifest") or {}))
+
+
+def _manifest(folder: Path, manifest: Mapping[str, Any] | None) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if manifest is None and (folder / MANIFEST_FILE).exists():
+        loaded = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+        data = dict(loaded) if isinstance(loaded, dict) else {}
+    elif manifest is not None:
+        data = dict(manifest)
+    config = folder / "adapter_config.json"
+    if "base_model" not in data and config.exists():
+        base = json.loads(config.read_text(encoding="utf-8")).get("base_model_name_or_path")
+        if base:
+            data["base_model"] = base
+    data.setdefault("created", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+    try:
+        json.dumps(data)
+    except (TypeError, ValueError) as e:
+        raise UsageError(f"an adapter manifest must be JSON-serialisable: {e}") from e
+    return data

@@ -1,0 +1,349 @@
+"""``HFChatModel``: a local Hugging Face causal LM as a chat model.
+
+Weights load on first use (or :meth:`HFChatModel.load`) and are shared by every model object
+naming the same (model, device, dtype) while one of them is alive. ``generate_batch`` is one
+left-padded ``generate`` call; ``stream`` yields tokens from a cancellable worker thread.
+``bind`` takes generation params plus ``adapter=`` (a LoRA adapter by name, ``None`` for the
+base model), ``tools=`` (JSON schemas for prompt-based tool calling) and ``hf_params=``.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from agentkit.core import spec
+from agentkit.core.errors import UsageError
+from agentkit.llms.base import BaseChatModel, ParamsLike
+from agentkit.llms.hf import adapters as lora
+from agentkit.llms.hf.chat_template import (
+    check_chat_template,
+    render_prompt,
+)
+from agentkit.llms.hf.generation import Row, check_hf_param_names, check_hf_params, generate_rows
+from agentkit.llms.hf.loading import (
+    Backbone,
+    adapter_base_model,
+    check_4bit,
+    check_dtype,
+    load_backbone,
+    resolve_device,
+    resolve_source,
+)
+from agentkit.llms.hf.perplexity import perplexity
+from agentkit.llms.hf.streaming import ThreadedGeneration, stream_messages
+from agentkit.llms.hf.tool_prompting import (
+    TOOL_PROMPT,
+    parse_tool_calls,
+    render_history,
+    tool_schema,
+)
+from agentkit.llms.messages import ChatResult, Message, ToolCall
+from agentkit.llms.params import GenerationParams
+from agentkit.llms.switch import check_model_requests
+
+if TYPE_CHECKING:
+    from agentkit.finetune.registry import AdapterRegistry
+
+_BIND_KEYS = ("adapter", "tools", "hf_params")
+
+
+class HFChatModel(BaseChatModel):
+    """A Hugging Face causal LM (hub id or local folder) as a chat model.
+
+    Args:
+        model: a local folder, or a hub id (taken from the local cache; downloaded only when
+            ``HF_HUB_OFFLINE`` allows it and the hub answers within seconds).
+        adapter: the active LoRA adapter: a name from ``adapters`` or an adapter folder.
+        adapters: LoRA adapters to load, ``{name: folder}``.
+        device, dtype: default CUDA with bfloat16 when available, else CPU float32.
+        load_in_4bit: bitsandbytes 4-bit weights (needs CUDA).
+        chat_template: a Jinja chat template overriding (or supplying) the tokenizer's.
+        params: default generation params; ``hf_params``: extra ``generate`` options such as
+            ``{"repetition_penalty": 1.1}``.
+        tools: tool JSON schemas for prompt-based tool calling (also ``bind(tools=...)``).
+    """
+
+    tool_prompt: ClassVar[str] = TOOL_PROMPT
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str],
+        *,
+        adapter: str | os.PathLike[str] | None = None,
+        adapters: Mapping[str, str | os.PathLike[str]] | None = None,
+        device: Any = None,
+        dtype: Any = None,
+        load_in_4bit: bool = False,
+        chat_template: str | None = None,
+        params: ParamsLike = None,
+        hf_params: Mapping[str, Any] | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        trust_remote_code: bool = False,
+    ) -> None:
+        super().__init__(params)
+        self.source = resolve_source(model)
+        key = self.source.key
+        self.model_id = key[4:] if key.startswith("hub:") else self.source.ref
+        if device is not None:
+            resolve_device(device)
+        check_dtype(dtype)
+        if load_in_4bit:
+            check_4bit()
+        if chat_template is not None and not isinstance(chat_template, str):
+            raise UsageError(
+                f"chat_template must be a Jinja template string, got {chat_template!r}"
+            )
+        self.device, self.dtype = device, dtype
+        self.load_in_4bit, self.trust_remote_code = load_in_4bit, trust_remote_code
+        self.chat_template = chat_template
+        self.hf_params = check_hf_params(hf_params)
+        self.tools = [tool_schema(t) for t in tools or ()]
+        self.adapters = {str(n): lora.adapter_folder(p) for n, p in (adapters or {}).items()}
+        self.adapter = self._adapter_name(adapter)
+        self._backbone: Backbone | None = None
+        self._merged: tuple[str, str] | None = None
+
+    @property
+    def name(self) -> str:
+        return f"HFChatModel({Path(self.model_id).name or self.model_id})"
+
+    # --- loading ----------------------------------------------------------------------
+
+    def load(self) -> HFChatModel:
+        """Load the weights now (otherwise they load on first use); returns ``self``."""
+        self._loaded()
+        return self
+
+    @property
+    def hf_model(self) -> Any:
+        """The loaded transformers model (a peft ``PeftModel`` once adapters are attached)."""
+        return self._loaded().model
+
+    @property
+    def tokenizer(self) -> Any:
+        return self._loaded().tokenizer
+
+    def _loaded(self) -> Backbone:
+        backbone = self._backbone
+        if backbone is None:
+            backbone = load_backbone(
+                self.source, self.device, self.dtype, self.load_in_4bit, self.trust_remote_code
+            )
+            check_chat_template(backbone.tokenizer, self.chat_template, self.model_id)
+            if self.hf_params:
+                check_hf_param_names(self.hf_params)
+            self._backbone = backbone
+        for folder in self.adapters.values():
+            lora.attach(backbone, folder)
+        return backbone
+
+    # --- adapters ---------------------------------------------------------------------
+
+    def _adapter_name(self, adapter: str | os.PathLike[str] | None) -> str | None:
+        return lora.adapter_name(self.adapters, adapter)
+
+    def load_adapter(self, path: str | os.PathLike[str], name: str | None = None) -> str:
+        """Load a LoRA adapter folder under ``name`` (default: the folder name); activate it
+        per call with ``bind(adapter=name)``. Returns the name."""
+        folder = lora.adapter_folder(path)
+        name = name or Path(folder).name
+        if self.adapters.get(name, folder) != folder:
+            raise UsageError(
+                f"adapter name {name!r} is taken by {self.adapters[name]}; pick another"
+            )
+        self.adapters[name] = folder
+        self._loaded()
+        return name
+
+    def merge(self, adapter: str | os.PathLike[str] | None = None) -> HFChatModel:
+        """A new model whose weights are a fresh copy of the base with ``adapter`` (default:
+        the active one) merged in; this model is unchanged."""
+        if self.load_in_4bit:
+            raise UsageError(
+                "cannot merge an adapter into 4-bit weights; load the base "
+                "without load_in_4bit to merge"
+            )
+        merged = copy.copy(self)
+        merged.adapters = dict(self.adapters)
+        name = merged._adapter_name(adapter) if adapter is not None else self.adapter
+        if name is None:
+            raise UsageError("no adapter to merge: pass merge('name') or bind(adapter='name')")
+        folder = merged.adapters[name]
+        base = self._loaded()
+        merged._backbone = lora.merged_backbone(
+            self.source, base.device, base.dtype, self.trust_remote_code, folder
+        )
+        merged.adapters, merged.adapter, merged._merged = {}, None, (name, folder)
+        return merged
+
+    def merge_and_save(self, path: str | os.PathLike[str], adapter: str | None = None) -> Path:
+        """Merge ``adapter`` (default: the active one) and save the full model and tokenizer
+        to ``path`` (atomically); ``HFChatModel(path)`` loads it."""
+        return lora.save_backbone(self.merge(adapter)._loaded(), path)
+
+    @classmethod
+    def from_adapter(
+        cls,
+        name_or_path: str | os.PathLike[str],
+        *,
+        base: str | None = None,
+        registry: AdapterRegistry | None = None,
+        **options: Any,
+    ) -> HFChatModel:
+        """Base model plus adapter from a registered adapter name or an adapter folder; the
+        base is ``base`` or the one named in the adapter's ``adapter_config.json``; a
+        registered folder holding a full model (merged, or fully fine-tuned) loads as is; the
+        registry defaults to ``AdapterRegistry()``."""
+        from agentkit.finetune.registry import AdapterRegistry
+
+        folder = (registry if registry is not None else AdapterRegistry()).resolve(name_or_path)
+        if (folder / "config.json").exists() and not (folder / "adapter_config.json").exists():
+            # a registered full model (full fine-tuning or a merge): no base to combine with
+            return cls(folder, **options)
+        base_model = base or adapter_base_model(folder)
+        name = str(name_or_path) if not Path(name_or_path).exists() else folder.name
+        try:
+            return cls(base_model, adapters={name: folder}, adapter=name, **options)
+        except UsageError as e:
+            raise UsageError(
+                f"{e} (the adapter names base model {base_model!r}; pass "
+                "base=... to from_adapter to use another copy of it)"
+            ) from e
+
+    def _peft_name(self, backbone: Backbone) -> str | None:
+        return None if self.adapter is None else backbone.adapters[self.adapters[self.adapter]]
+
+    # --- generation -------------------------------------------------------------------
+
+    def _run(
+        self,
+        batch: Sequence[Sequence[Message]],
+        params: GenerationParams,
+        streamer: Any = None,
+        cancel: Any = None,
+    ) -> list[Row]:
+        backbone = self._loaded()
+        prompts = [
+            render_prompt(
+                backbone.tokenizer,
+                render_history(messages, self.tools, self.tool_prompt),
+                self.chat_template,
+                self.model_id,
+            )
+            for messages in batch
+        ]
+        adapter = self._peft_name(backbone)
+        return generate_rows(backbone, prompts, params, self.hf_params, adapter, streamer, cancel)
+
+    def _result(self, row: Row) -> ChatResult:
+        text, calls = row.text, list[ToolCall]()
+        if self.tools:
+            text, calls = parse_tool_calls(row.text, [t["name"] for t in self.tools])
+        return ChatResult(
+            text, calls, row.usage, "tool_calls" if calls else row.finish_reason, self._metadata()
+        )
+
+    def _metadata(self) -> dict[str, Any]:
+        meta: dict[str, Any] = {"model": self.model_id}
+        if self.adapter is not None:
+            meta["adapter"] = self.adapter
+        elif self._merged is not None:
+            meta["adapter"] = self._merged[0]
+        return meta
+
+    def generate(
+        self, messages: Sequence[Message], params: GenerationParams | None = None
+    ) -> ChatResult:
+        return self._result(self._run([messages], self.resolve_params(params))[0])
+
+    def generate_batch(
+        self,
+        batch: Sequence[Sequence[Message]],
+        params: GenerationParams | None = None,
+        *,
+        max_concurrency: int | None = None,
+    ) -> list[ChatResult]:
+        """One left-padded ``generate`` call for the whole batch (or one per
+        ``max_concurrency`` conversations); results in input order."""
+        p = self.resolve_params(params)
+        size = max_concurrency or max(len(batch), 1)
+        rows: list[Row] = []
+        for start in range(0, len(batch), size):
+            rows += self._run(batch[start : start + size], p)
+        return [self._result(row) for row in rows]
+
+    def stream_chunks(
+        self, messages: Sequence[Message], params: GenerationParams | None = None
+    ) -> Iterator[Message]:
+        p = self.resolve_params(params)
+        job = ThreadedGeneration(
+            self._loaded().tokenizer,
+            lambda streamer, cancel: self._run([messages], p, streamer, cancel)[0],
+        )
+        names = [t["name"] for t in self.tools]
+        return stream_messages(job, p.stop, names, self._metadata())
+
+    def perplexity(self, texts: Sequence[str], *, batch_size: int = 8) -> list[float]:
+        """Per-text perplexity under the model (with the active adapter), for evaluation."""
+        check_model_requests(self.name)
+        backbone = self._loaded()
+        return perplexity(backbone, self._peft_name(backbone), texts, batch_size)
+
+    # --- bind and specs ---------------------------------------------------------------
+
+    def _with_params(self, params: Mapping[str, Any]) -> HFChatModel:
+        rest = {k: v for k, v in params.items() if k not in _BIND_KEYS}
+        bound = super()._with_params(rest)
+        bound.adapters = dict(self.adapters)
+        if "adapter" in params:
+            bound.adapter = bound._adapter_name(params["adapter"])
+        if "tools" in params:
+            bound.tools = [tool_schema(t) for t in params["tools"] or ()]
+        if "hf_params" in params:
+            bound.hf_params = {**self.hf_params, **check_hf_params(params["hf_params"])}
+        return bound
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": "hf_model", "model": self.model_id}
+        adapters, adapter = self.adapters, self.adapter
+        if self._merged is not None:
+            adapters, adapter = {self._merged[0]: self._merged[1]}, self._merged[0]
+        optional = {
+            "adapters": dict(adapters),
+            "adapter": adapter,
+            "merge": self._merged is not None,
+            "device": None if self.device is None else str(self.device),
+            "dtype": None if self.dtype is None else str(self.dtype).removeprefix("torch."),
+            "load_in_4bit": self.load_in_4bit,
+            "chat_template": self.chat_template,
+            "params": self.params.to_dict(),
+            "hf_params": dict(self.hf_params),
+            "tools": list(self.tools),
+            "trust_remote_code": self.trust_remote_code,
+        }
+        data.update({k: v for k, v in optional.items() if v})
+        return data
+
+
+def _build(ctx: spec.SpecContext) -> HFChatModel:
+    model = HFChatModel(
+        ctx.get("model", str),
+        adapter=ctx.get("adapter", str, None),
+        adapters=ctx.get("adapters", dict, None),
+        device=ctx.get("device", str, None),
+        dtype=ctx.get("dtype", str, None),
+        load_in_4bit=ctx.get("load_in_4bit", bool, False),
+        chat_template=ctx.get("chat_template", str, None),
+        params=ctx.get("params", dict, None),
+        hf_params=ctx.get("hf_params", dict, None),
+        tools=ctx.get("tools", list, None),
+        trust_remote_code=ctx.get("trust_remote_code", bool, False),
+    )
+    return model.merge() if ctx.get("merge", bool, False) else model
+
+
+spec.add_builder("hf_model", _build)

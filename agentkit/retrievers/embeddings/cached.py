@@ -1,0 +1,141 @@
+""":class:`CachedEmbedder`: an on-disk embedding cache keyed by (model id, content hash).
+
+Vectors are stored as raw float32 bytes in SQLite (WAL mode), never pickled. Only texts
+missing from the cache are embedded, in one batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agentkit.core import spec
+from agentkit.core.errors import UsageError
+from agentkit.retrievers.base import Embedder
+
+_CHUNK = 500  # parameters per IN (...) query, below every SQLite build's limit
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS embeddings (
+    model_id TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (model_id, hash)
+) WITHOUT ROWID
+"""
+
+
+def default_cache_dir() -> Path:
+    """``$AGENTKIT_CACHE_DIR``, else ``~/.cache/agentkit``."""
+    env = os.environ.get("AGENTKIT_CACHE_DIR")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "agentkit"
+
+
+class CachedEmbedder:
+    """Wraps an :class:`Embedder` with a persistent cache shared by every instance and process
+    using the same ``cache_dir``. ``hits`` counts texts answered from the cache, ``misses``
+    the texts that were embedded."""
+
+    def __init__(self, inner: Embedder, cache_dir: str | Path | None = None) -> None:
+        if not isinstance(inner, Embedder):
+            raise UsageError(
+                f"CachedEmbedder wraps an Embedder (model_id, dimension, embed_batch), "
+                f"got {type(inner).__name__}"
+            )
+        self.inner = inner
+        self.cache_dir = None if cache_dir is None else Path(cache_dir)
+        self.hits = 0
+        self.misses = 0
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    @property
+    def path(self) -> Path:
+        """The SQLite cache file."""
+        return (self.cache_dir or default_cache_dir()) / "embeddings.sqlite"
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(_SCHEMA)
+            conn.commit()
+            self._conn = conn
+        return self._conn
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        if isinstance(texts, str):
+            raise UsageError("embed_batch takes a list of texts; wrap a single text as [text]")
+        keys = [hashlib.sha256(t.encode("utf-8")).digest() for t in texts]
+        model_id, dim = self.model_id, self.dimension
+        with self._lock:
+            found = self._lookup(model_id, keys, dim)
+        missing: dict[bytes, str] = {}
+        for key, text in zip(keys, texts, strict=True):
+            if key not in found and key not in missing:
+                missing[key] = text
+        if missing:
+            fresh = np.asarray(self.inner.embed_batch(list(missing.values())), dtype=np.float32)
+            rows = [(model_id, key, fresh[i].tobytes()) for i, key in enumerate(missing)]
+            with self._lock:
+                conn = self._connect()
+                with conn:
+                    conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)", rows)
+                found.update((key, fresh[i]) for i, key in enumerate(missing))
+                self.misses += len(missing)
+        with self._lock:
+            self.hits += len(texts) - len(missing)
+        out = np.empty((len(texts), dim), dtype=np.float32)
+        for i, key in enumerate(keys):
+            out[i] = found[key]
+        return out
+
+    def _lookup(self, model_id: str, keys: list[bytes], dim: int) -> dict[bytes, np.ndarray]:
+        conn = self._connect()
+        unique = list(dict.fromkeys(keys))
+        found: dict[bytes, np.ndarray] = {}
+        for start in range(0, len(unique), _CHUNK):
+            chunk = unique[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT hash, vector FROM embeddings WHERE model_id = ? AND hash IN ({marks})"
+            for key, blob in conn.execute(query, [model_id, *chunk]):
+                if len(blob) == 4 * dim:  # a stale row of another dimension is a miss
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __repr__(self) -> str:
+        return f"CachedEmbedder({self.inner!r}, cache_dir={str(self.path.parent)!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": "cached_embedder", "inner": spec.dump(self.inner)}
+        if self.cache_dir is not None:
+            data["cache_dir"] = str(self.cache_dir)
+        return data
+
+
+spec.add_builder(
+    "cached_embedder",
+    lambda ctx: CachedEmbedder(ctx.component("inner"), ctx.get("cache_dir", str, None)),
+)

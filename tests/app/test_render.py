@@ -1,0 +1,92 @@
+"""Untrusted text is escaped for Markdown: tags, images and math never render."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agentkit.app.render import (
+    MarkdownEscaper,
+    escaped_stream,
+    plain,
+    safe_markdown,
+    source_line,
+    stats_line,
+    step_title,
+)
+
+
+def test_html_images_and_math_are_escaped() -> None:
+    text = "Hi <script>alert(1)</script> & ![x](http://evil/p.png) costs $5"
+    out = safe_markdown(text)
+    assert "<script>" not in out
+    assert "\\<script\\>" in out
+    assert "\\&" in out
+    assert "\\![x]" in out
+    assert "\\$5" in out
+
+
+def test_code_is_left_alone() -> None:
+    text = "Use `a < b` here.\n```python\nif x < 3 and y > 2:\n    print('$')\n```\nthen <b>"
+    out = safe_markdown(text)
+    assert "`a < b`" in out
+    assert "if x < 3 and y > 2:\n    print('$')" in out
+    assert out.endswith("then \\<b\\>")
+
+
+def test_unclosed_code_span_ends_with_its_line() -> None:
+    assert safe_markdown("a `b <c>\n<d>") == "a `b <c>\n\\<d\\>"
+
+
+@given(st.text(alphabet="ab<>&!$`\n ", max_size=60), st.integers(1, 7))
+def test_streamed_chunks_escape_like_the_whole_text(text: str, size: int) -> None:
+    chunks = [text[i : i + size] for i in range(0, len(text), size)]
+    assert "".join(escaped_stream(chunks)) == safe_markdown(text)
+
+
+@given(st.text(max_size=80))
+def test_no_raw_angle_bracket_outside_code(text: str) -> None:
+    out = safe_markdown(text.replace("`", ""))
+    for i, char in enumerate(out):
+        if char in "<>":
+            assert i > 0 and out[i - 1] == "\\"
+
+
+def test_escaper_holds_back_backticks_until_the_run_ends() -> None:
+    escaper = MarkdownEscaper()
+    assert escaper.feed("x ``") == "x "
+    assert escaper.feed("`") == ""
+    assert escaper.flush() == "```"
+
+
+def test_plain_and_lines() -> None:
+    assert plain("a\n  b <i>", 100) == "a b \\<i\\>"
+    assert plain("x" * 50, 10) == "x" * 9 + "…"
+    assert plain("# Title with *stars* and [a](b)") == "\\# Title with \\*stars\\* and \\[a\\](b)"
+    assert plain("- item") == "\\- item" and plain("12) x") == "12\\) x"
+    assert plain("1999 was (a) year.") == "1999 was (a) year."
+    line = source_line({"title": "<T>", "score": 0.51234})
+    assert line == "**\\<T\\>** · score 0.512"
+    stats = {"latency": 1.234, "ttft": 0.2, "prompt_tokens": 12, "completion_tokens": 3}
+    assert stats_line(stats) == "1.23 s · first token 0.20 s · 12 prompt + 3 completion tokens"
+    assert stats_line({"latency": 0.5, "stopped": True}) == "0.50 s · stopped"
+    assert step_title({"kind": "tool", "tool": "calculator", "seconds": 0.01}, 1) == (
+        "1. calculator (0.01 s)"
+    )
+    assert step_title({"kind": "tool", "tool": None}, 2).startswith("2. no tool")
+
+
+def test_no_app_module_renders_raw_html() -> None:
+    import ast
+    from pathlib import Path
+
+    import agentkit.app
+
+    root = Path(agentkit.app.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.keyword):
+                assert node.arg != "unsafe_allow_html", f"{path}:{node.value.lineno}"
+            if isinstance(node, ast.Attribute):
+                assert node.attr != "html", f"{path}:{node.lineno} calls st.html"
