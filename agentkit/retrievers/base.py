@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from agentkit.core.config import ConfigLike
 from agentkit.core.errors import UsageError
@@ -61,9 +60,9 @@ def embed_one(embedder: Embedder, text: str) -> np.ndarray:
     return embedder.embed_batch([text])[0]
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One search result: the document id, its score (higher is better) and the document."""
+class Hit(NamedTuple):
+    """One search result: the document id, its score (higher is better) and the document.
+    (A NamedTuple: immutable, and the cheapest object to build on the search hot path.)"""
 
     id: str
     score: float
