@@ -133,6 +133,18 @@ def _summary(result: Any, usage: str) -> None:
     out.print(table)
 
 
+def _run_chat_job(kind: str, job_type: Any, train: Any, options: dict[str, Any]) -> None:
+    """Build an SFT/DPO job from a command's options (a YAML config with flags on top), run
+    it with live progress, and print the summary."""
+    flags = dict(options)
+    config, resume = flags.pop("config"), flags.pop("resume")
+    flags["lora_target_modules"] = _targets(flags.pop("target_modules"))
+    job = job_type.from_dict(_options(config, flags), where=str(config or "flags"))
+    with LiveProgress(kind) as live:
+        result = train(job, resume=resume, progress=live)
+    _summary(result, _chat_usage(result))
+
+
 def _chat_usage(result: Any) -> str:
     if result.manifest.get("kind") == "model":
         return f"HFChatModel({str(result.output)!r})"
@@ -166,17 +178,11 @@ def sft(
     resume: Resume = False,
 ) -> None:
     """Supervised fine-tuning (trl SFTTrainer) of a chat model; registers the adapter."""
-    flags = dict(locals())  # the options, before anything else is defined
+    options = dict(locals())  # the options, before anything else is defined
     from agentkit.finetune.jobs import SFTJob
     from agentkit.finetune.sft import train_sft
 
-    for key in ("config", "resume", "target_modules"):
-        flags.pop(key)
-    flags["lora_target_modules"] = _targets(target_modules)
-    job = SFTJob.from_dict(_options(config, flags), where=str(config or "flags"))
-    with LiveProgress("sft") as live:
-        result = train_sft(job, resume=resume, progress=live)
-    _summary(result, _chat_usage(result))
+    _run_chat_job("sft", SFTJob, train_sft, options)
 
 
 @finetune_app.command("dpo")
@@ -205,17 +211,11 @@ def dpo(
     resume: Resume = False,
 ) -> None:
     """Direct preference optimisation (trl DPOTrainer) on prompt/chosen/rejected pairs."""
-    flags = dict(locals())  # the options, before anything else is defined
+    options = dict(locals())  # the options, before anything else is defined
     from agentkit.finetune.dpo import train_dpo
     from agentkit.finetune.jobs import DPOJob
 
-    for key in ("config", "resume", "target_modules"):
-        flags.pop(key)
-    flags["lora_target_modules"] = _targets(target_modules)
-    job = DPOJob.from_dict(_options(config, flags), where=str(config or "flags"))
-    with LiveProgress("dpo") as live:
-        result = train_dpo(job, resume=resume, progress=live)
-    _summary(result, _chat_usage(result))
+    _run_chat_job("dpo", DPOJob, train_dpo, options)
 
 
 @finetune_app.command("embeddings")
