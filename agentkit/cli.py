@@ -6,6 +6,8 @@ shows the traceback instead.
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 import typer
@@ -59,6 +61,9 @@ class AgentkitGroup(TyperGroup):
             return super().invoke(ctx)
         except PASS_THROUGH:
             raise
+        except BrokenPipeError:  # the reader went away (`agentkit ... | head`): stop quietly
+            _silence_stdout()
+            raise typer.Exit(141) from None
         except KeyboardInterrupt:
             Console(stderr=True).print("Interrupted. A run resumes with --resume.", markup=False)
             raise typer.Exit(130) from None
@@ -67,6 +72,15 @@ class AgentkitGroup(TyperGroup):
                 raise
             report_error(exc)
             raise typer.Exit(1) from exc
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test runner's buffer)
+        pass
 
 
 app = typer.Typer(

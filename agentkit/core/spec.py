@@ -81,8 +81,9 @@ def _load_builtins() -> None:
     for module in _BUILTIN_MODULES:
         try:
             importlib.import_module(module)
-        except ImportError:  # a part of the package whose optional dependencies are missing
-            continue
+        except ModuleNotFoundError as e:  # a part whose optional dependencies are missing
+            if (e.name or "").partition(".")[0] in ("", "agentkit"):
+                raise  # a bug in agentkit itself: show it, not "unknown type"
 
 
 class SpecContext:

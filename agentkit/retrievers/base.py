@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from agentkit.core.config import ConfigLike
 from agentkit.core.errors import UsageError
 from agentkit.core.runnable import Runnable, traced
 from agentkit.retrievers.document import Document
+from agentkit.retrievers.hit import Hit
 
 if TYPE_CHECKING:
     import numpy as np
@@ -58,15 +59,6 @@ class Embedder(Protocol):
 def embed_one(embedder: Embedder, text: str) -> np.ndarray:
     """The vector of one text (shape ``(dimension,)``)."""
     return embedder.embed_batch([text])[0]
-
-
-class Hit(NamedTuple):
-    """One search result: the document id, its score (higher is better) and the document.
-    (A NamedTuple: immutable, and the cheapest object to build on the search hot path.)"""
-
-    id: str
-    score: float
-    document: Document
 
 
 @runtime_checkable

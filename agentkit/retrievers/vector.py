@@ -7,7 +7,7 @@ from typing import Any
 
 from agentkit.core import spec
 from agentkit.core.errors import SpecError, UsageError
-from agentkit.retrievers.base import Embedder, Filter, Retriever, VectorStore, embed_one
+from agentkit.retrievers.base import Embedder, Filter, Hit, Retriever, VectorStore, embed_one
 from agentkit.retrievers.document import Document
 
 SEARCH_TYPES = ("similarity", "mmr")
@@ -63,7 +63,7 @@ class VectorRetriever(Retriever):
             )
         else:
             hits = self.store.search(vector.reshape(1, -1), k, self.filter)[0]
-        return [hit.document.with_score(hit.score) for hit in hits]
+        return [_scored(hit) for hit in hits]
 
     def add_documents(self, documents: Sequence[Document]) -> list[str]:
         """Embed ``documents`` and upsert them into the store; returns their ids."""
@@ -111,3 +111,10 @@ def _from_spec(ctx: spec.SpecContext) -> VectorRetriever:
 
 
 spec.add_builder("vector_retriever", _from_spec)
+
+
+def _scored(hit: Hit) -> Document:
+    """The hit's document with its score: a store's lazy hits build it with the score; a
+    hit built by hand gets a scored copy (its document is not changed)."""
+    doc = hit.document
+    return doc if doc.score == hit.score else doc.with_score(hit.score)

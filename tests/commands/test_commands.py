@@ -234,3 +234,24 @@ def test_bench_runs_benchmarks_and_sums_up(tmp_path: Path) -> None:
     assert "broken, fast" in unknown.output
     missing = run("bench", "--dir", tmp_path / "none")
     assert missing.exit_code == 1 and "source checkout" in missing.output
+
+
+def test_a_closed_output_pipe_ends_quietly() -> None:
+    """`agentkit ... | head` closes the pipe early: exit 141 (SIGPIPE's code), no error."""
+    import typer
+
+    from agentkit.cli import AgentkitGroup
+
+    small = typer.Typer(cls=AgentkitGroup)
+
+    @small.command()
+    def talk() -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    @small.command()
+    def other() -> None:  # a second command keeps `talk` a sub-command
+        pass
+
+    result = runner.invoke(small, ["talk"])
+    assert result.exit_code == 141
+    assert "Error" not in result.output and "Broken pipe" not in result.output

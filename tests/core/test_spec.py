@@ -393,3 +393,22 @@ def test_assign_and_passthrough_specs() -> None:
     assert dump(Passthrough()) == {"type": "passthrough"}
     spec = dump(Assign({"k": Lambda(inc)}))
     assert spec == {"type": "assign", "steps": {"k": {"type": "lambda", "fn": ref("inc")}}}
+
+
+def test_builtin_loading_skips_missing_extras_but_shows_real_import_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentkit.core import spec
+
+    (tmp_path / "ak_needs_extra.py").write_text("import ak_absent_optional_package\n")
+    (tmp_path / "ak_broken.py").write_text("from json import no_such_name\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(spec, "_BUILTIN_MODULES", ("ak_needs_extra",))
+    with pytest.raises(SpecError, match="unknown type 'nothing_like_this'"):
+        load({"type": "nothing_like_this"})  # the missing extra is skipped
+    monkeypatch.setattr(spec, "_BUILTIN_MODULES", ("ak_broken",))
+    with pytest.raises(ImportError, match="no_such_name"):
+        load({"type": "nothing_like_this"})
+    monkeypatch.setattr(spec, "_BUILTIN_MODULES", ("agentkit.no_such_part",))
+    with pytest.raises(ModuleNotFoundError, match=r"agentkit\.no_such_part"):
+        load({"type": "nothing_like_this"})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from agentkit.retrievers.vectorstores import FaissStore, TorchStore
 from agentkit.testing.vectorstore import VectorStoreConformance
 
@@ -43,3 +45,20 @@ class TestTorchCPU(VectorStoreConformance):
 class TestTorchCPUL2(VectorStoreConformance):
     def make_store(self, dimension: int) -> Any:
         return TorchStore(dimension, device="cpu", metric="l2")
+
+
+class _SplitScan:
+    """Single queries on flat indexes scanned in 3 slices (normally only from 8,192 vectors
+    on a multi-core machine), so the suite covers the split scan on small stores."""
+
+    @pytest.fixture(autouse=True)
+    def _three_slices(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(FaissStore, "_scan_slices", lambda self: 3)
+
+
+class TestFaissFlatIPSplitScan(_SplitScan, TestFaissFlatIP):
+    pass
+
+
+class TestFaissFlatL2SplitScan(_SplitScan, TestFaissFlatL2):
+    pass

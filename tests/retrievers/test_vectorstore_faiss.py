@@ -184,3 +184,69 @@ def test_concurrent_searches_and_upserts_stay_consistent() -> None:
     assert errors == []
     assert len(store) == 200 and sorted(store.ids()) == sorted(d.id for d in docs)
     assert store.search(vectors[17], 1)[0][0].id == "doc-17"
+
+
+@pytest.mark.parametrize("metric", ["ip", "l2"])
+def test_single_query_split_scan_matches_faiss(metric: str) -> None:
+    """From 8,192 vectors a single query on a flat index is scanned in slices in threads:
+    the same ids and scores as FAISS's own search of the whole index."""
+    from agentkit.retrievers.vectorstores import flat_scan
+
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((9000, 24)).astype(np.float32)
+    store = FaissStore(24, metric=metric)
+    store.add([Document(f"t{i}", id=f"d{i}") for i in range(9000)], vectors)
+    store.delete([f"d{i}" for i in range(0, 9000, 20)])  # positions are no longer the ids
+    queries = rng.standard_normal((5, 24)).astype(np.float32)
+    batch = store.search(queries, k=10)  # FAISS's search (a batch is never split)
+    index, faiss = store._index, store._faiss
+    n = int(index.ntotal)
+    matrix = faiss.rev_swig_ptr(index.get_xb(), n * 24).reshape(n, 24)
+    for slices in (2, 3, 8):
+        dist, pos = flat_scan.split_knn(faiss, matrix, queries[:1], 10, store._fmetric, slices)
+        want_dist, want_pos = index.search(queries[:1], 10)
+        assert pos.tolist() == want_pos.tolist()
+        np.testing.assert_allclose(dist, want_dist, rtol=1e-5)
+    for q, hits in zip(queries, batch, strict=True):
+        single = store.search(q, k=10)[0]
+        assert [h.id for h in single] == [h.id for h in hits]
+        np.testing.assert_allclose([h.score for h in single], [h.score for h in hits], rtol=1e-5)
+
+
+def test_split_scan_follows_faiss_thread_count() -> None:
+    import faiss
+
+    from agentkit.retrievers.vectorstores import flat_scan
+
+    before = faiss.omp_get_max_threads()
+    try:
+        faiss.omp_set_num_threads(1)
+        assert flat_scan.slices_for(faiss, 1_000_000) == 1
+        faiss.omp_set_num_threads(4)
+        assert flat_scan.slices_for(faiss, 8191) == 1  # too few rows for two slices
+        assert 1 <= flat_scan.slices_for(faiss, 1_000_000) <= 4
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
+def test_scan_workers_return_in_order_raise_errors_and_survive_a_fork() -> None:
+    import threading
+
+    from agentkit.retrievers.vectorstores.flat_scan import _Workers
+
+    workers = _Workers()
+    names = workers.run([lambda i=i: (i, threading.current_thread().name) for i in range(3)])
+    assert [i for i, _ in names] == [0, 1, 2]
+    assert names[0][1] == threading.current_thread().name
+    assert {name for _, name in names[1:]} <= {"agentkit-scan"}
+
+    def boom() -> None:
+        raise ValueError("slice failed")
+
+    with pytest.raises(ValueError, match="slice failed"):
+        workers.run([lambda: 1, boom])
+    with pytest.raises(ValueError, match="slice failed"):
+        workers.run([boom, lambda: 1])
+    assert workers.run([lambda: "still", lambda: "working"]) == ["still", "working"]
+    workers._pid = -1  # as in a forked child: the threads are started again
+    assert workers.run([lambda: 1, lambda: 2]) == [1, 2] and workers._pid == os.getpid()

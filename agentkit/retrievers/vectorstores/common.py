@@ -24,7 +24,8 @@ from agentkit.retrievers.vectorstores.docstore import DocStore
 
 DOCSTORE_FILE = "docstore.sqlite"
 METRICS = ("ip", "l2")
-Ranked = list[list[tuple[int, float]]]  # per query: (internal id, score), best first
+# per query, best first: internal ids (-1 = none) and their scores
+Ranked = tuple[list[list[int]], list[list[float]]]
 
 
 class BaseVectorStore(ABC):
@@ -128,8 +129,8 @@ class BaseVectorStore(ABC):
 
     def search(self, vectors: np.ndarray, k: int = 4, filter: Filter = None) -> list[list[Hit]]:
         """Top-``k`` hits per query vector (a 1-d vector is one query), best first."""
-        ranked = self._search_ranked(self._check_queries(vectors), k, filter)
-        return self._hits(ranked)
+        labels, scores = self._search_ranked(self._check_queries(vectors), k, filter)
+        return self._docs.hits(labels, scores)
 
     def mmr_search(
         self,
@@ -145,12 +146,13 @@ class BaseVectorStore(ABC):
         if len(query) != 1:
             raise UsageError(f"mmr_search takes one query vector, got {len(query)}")
         with self._lock:
-            candidates = self._search_ranked(query, max(fetch_k, k), filter)[0]
-            if not candidates:
+            labels, scores = self._search_ranked(query, max(fetch_k, k), filter)
+            pairs = [(i, s) for i, s in zip(labels[0], scores[0], strict=True) if i >= 0]
+            if not pairs:
                 return []
-            vecs = self._vectors([iid for iid, _ in candidates])
-        picked = mmr_select(query[0], vecs, k, lambda_mult)
-        return self._hits([[candidates[i] for i in picked]])[0]
+            vecs = self._vectors([iid for iid, _ in pairs])
+        picked = [pairs[i] for i in mmr_select(query[0], vecs, k, lambda_mult)]
+        return self._docs.hits([[i for i, _ in picked]], [[s for _, s in picked]])[0]
 
     # --- internals ---------------------------------------------------------------------
     def _check_pair(self, documents: Sequence[Document], vectors: np.ndarray) -> np.ndarray:
@@ -169,6 +171,14 @@ class BaseVectorStore(ABC):
         return vecs
 
     def _check_queries(self, vectors: np.ndarray) -> np.ndarray:
+        if (  # the common case, checked cheaply: one float32 row or a float32 matrix
+            type(vectors) is np.ndarray
+            and vectors.dtype == np.float32
+            and vectors.ndim == 2
+            and vectors.shape[1] == self._dimension
+            and vectors.flags.c_contiguous
+        ):
+            return vectors
         arr = np.asarray(vectors)
         return self._as_matrix(arr.reshape(1, -1) if arr.ndim == 1 else arr, "query vectors")
 
@@ -200,18 +210,15 @@ class BaseVectorStore(ABC):
         with self._lock:
             total = self._index_size()
             if total == 0 or len(self._docs) == 0:
-                return [[] for _ in queries]
+                return [[] for _ in queries], [[] for _ in queries]
             if flt is None and (self.skips_tombstones or not self._tombstones):  # one search
                 scores, labels = self._raw_search(queries, min(k, total), None)
-                return [
-                    [(i, s) for i, s in zip(row_ids, row_scores, strict=True) if i != -1]
-                    for row_ids, row_scores in zip(labels.tolist(), scores.tolist(), strict=True)
-                ]
+                return labels.tolist(), scores.tolist()
             allowed = None
             if isinstance(flt, Mapping):
                 allowed = self._docs.matching_iids(flt)
                 if len(allowed) == 0:
-                    return [[] for _ in queries]
+                    return [[] for _ in queries], [[] for _ in queries]
                 flt = None
             return self._search_filtered(queries, k, total, allowed, flt)
 
@@ -222,7 +229,7 @@ class BaseVectorStore(ABC):
         round) for queries that did not get ``k`` until the index is exhausted."""
         extra = 0 if self.skips_tombstones else len(self._tombstones)
         fetch = min(total, (k if predicate is None else 2 * k) + extra)
-        out: Ranked = [[] for _ in queries]
+        out: list[list[tuple[int, float]]] = [[] for _ in queries]
         pending = list(range(len(queries)))
         while pending:
             scores, labels = self._raw_search(queries[pending], fetch, allowed)
@@ -232,7 +239,7 @@ class BaseVectorStore(ABC):
                 if len(out[q]) < k and fetch < total and labels[row][-1] != -1:
                     still.append(q)
             pending, fetch = still, min(total, fetch * 4)
-        return out
+        return [[i for i, _ in row] for row in out], [[s for _, s in row] for row in out]
 
     def _keep(
         self, labels: np.ndarray, scores: np.ndarray, k: int, predicate: Filter
@@ -246,9 +253,6 @@ class BaseVectorStore(ABC):
             metas = self._docs.metadata([iid for iid, _ in pairs])
             pairs = [p for p, m in zip(pairs, metas, strict=True) if m is not None and predicate(m)]
         return pairs[:k]
-
-    def _hits(self, ranked: Ranked) -> list[list[Hit]]:
-        return self._docs.hits(ranked)
 
     # --- persistence -------------------------------------------------------------------
     def save(self, path: str | Path) -> None:

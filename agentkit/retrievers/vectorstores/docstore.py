@@ -11,15 +11,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from agentkit.core.errors import UsageError
-from agentkit.retrievers.base import Filter, Hit, matches
+from agentkit.retrievers.base import Filter, matches
 from agentkit.retrievers.document import Document
+from agentkit.retrievers.hit import Hit, Row, StoredHit
 
 _CHUNK = 500  # parameters per IN (...) query
 _SCHEMA = """
@@ -36,7 +37,6 @@ CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _COLUMNS = "iid, id, text, metadata, source, chunk"
 _SCALARS = (str, int, float, bool)
-_Row = tuple[str, str, dict[str, Any], "str | None", "int | None"]
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -51,10 +51,13 @@ class DocStore:
         self._conn = conn or sqlite3.connect(":memory:", check_same_thread=False)
         self._conn.executescript(_SCHEMA)
         self._lock = threading.RLock()
-        self._cache: dict[int, _Row] = {}
         self._cache_size = cache_size
         row = self._conn.execute("SELECT value FROM info WHERE key = 'next_iid'").fetchone()
         self._next_iid = int(row[0]) if row else 0
+        # Cached rows by internal id (``None``: not cached or deleted); a list, not a dict:
+        # a search reads a few scattered rows, and a list slot is one memory access.
+        self._rows: list[Row | None] = [None] * self._next_iid
+        self._cached = 0
         self._count = int(self._conn.execute("SELECT COUNT(*) FROM docs").fetchone()[0])
 
     @classmethod
@@ -101,9 +104,14 @@ class DocStore:
                     "INSERT OR REPLACE INTO info VALUES ('next_iid', ?)", (str(self._next_iid),)
                 )
             self._count += len(rows)
-            if len(self._cache) + len(rows) <= self._cache_size:  # new documents stay warm
-                for iid, id_, text, meta, source, chunk, _ in rows:
-                    self._cache[iid] = (id_, text, json.loads(meta), source, chunk)
+            if self._cached + len(rows) <= self._cache_size:  # new documents stay warm
+                self._rows.extend(
+                    (id_, text, json.loads(meta), source, chunk)
+                    for _, id_, text, meta, source, chunk, _ in rows
+                )
+                self._cached += len(rows)
+            else:
+                self._rows.extend([None] * len(rows))
             return np.arange(start, start + len(rows), dtype=np.int64)
 
     def iids_of(self, ids: Sequence[str]) -> dict[str, int]:
@@ -123,7 +131,9 @@ class DocStore:
                 cur = self._conn.execute(f"DELETE FROM docs WHERE iid IN ({marks})", list(chunk))
                 self._count -= cur.rowcount
                 for iid in chunk:
-                    self._cache.pop(iid, None)
+                    if self._rows[iid] is not None:
+                        self._rows[iid] = None
+                        self._cached -= 1
 
     def ids(self) -> list[str]:
         with self._lock:
@@ -134,46 +144,56 @@ class DocStore:
             rows = self._conn.execute("SELECT iid FROM docs ORDER BY iid").fetchall()
         return np.array([r[0] for r in rows], dtype=np.int64)
 
-    def hits(self, ranked: Sequence[Sequence[tuple[int, float]]]) -> list[list[Hit]]:
-        """:class:`Hit` lists (fresh document copies) for ``(internal id, score)`` lists;
-        ids no longer stored are dropped. The hot path of every search."""
-        cache = self._cache
-        get: Callable[[int], _Row | None] = cache.get
-        missing = [iid for row in ranked for iid, _ in row if iid not in cache]
-        if missing:
-            fetched = self._fill(missing)
-
-            def get(iid: int) -> _Row | None:
-                return cache.get(iid) or fetched.get(iid)
-
+    def hits(self, labels: list[list[int]], scores: list[list[float]]) -> list[list[Hit]]:
+        """Hits for rows of internal ids (``-1`` = none) and their scores; ids no longer
+        stored are dropped. The hot path of every search: documents are built lazily."""
+        rows = self._rows
+        try:
+            return [
+                [StoredHit(rows[i], s) for i, s in zip(ids, ss, strict=True) if i >= 0]  # type: ignore[arg-type]
+                for ids, ss in zip(labels, scores, strict=True)
+            ]
+        except TypeError:  # a row is not cached (None): read the missing ones, then build
+            pass
+        missing = [i for ids in labels for i in ids if i >= 0 and rows[i] is None]
+        fetched = self._fill(missing)
         return [
             [
-                Hit(r[0], score, Document(r[1], r[0], dict(r[2]), r[3], r[4]))
-                for iid, score in row
-                if (r := get(iid)) is not None
+                StoredHit(r, s)
+                for i, s in zip(ids, ss, strict=True)
+                if i >= 0 and (r := rows[i] or fetched.get(i)) is not None
             ]
-            for row in ranked
+            for ids, ss in zip(labels, scores, strict=True)
         ]
 
     def metadata(self, iids: Sequence[int]) -> list[Mapping[str, Any] | None]:
         """Metadata of internal ids, read-only views (``None`` where absent)."""
-        missing = [i for i in iids if i not in self._cache]
+        cached = self._rows
+        missing = [i for i in iids if cached[i] is None]
         fetched = self._fill(missing) if missing else {}
-        rows = [self._cache.get(i) or fetched.get(i) for i in iids]
+        rows = [cached[i] or fetched.get(i) for i in iids]
         return [None if row is None else row[2] for row in rows]
 
-    def _fill(self, iids: Sequence[int]) -> dict[int, _Row]:
-        fetched: dict[int, _Row] = {}
+    def _fill(self, iids: Sequence[int]) -> dict[int, Row]:
+        fetched: dict[int, Row] = {}
         with self._lock:
-            if len(self._cache) + len(iids) > self._cache_size:
-                self._cache.clear()
+            if self._cached + len(iids) > self._cache_size:
+                self.clear_cache()
             for chunk in _chunks(list(dict.fromkeys(int(i) for i in iids))):
                 marks = ",".join("?" * len(chunk))
                 query = f"SELECT {_COLUMNS} FROM docs WHERE iid IN ({marks})"
                 for iid, id_, text, meta, source, chunk_no in self._conn.execute(query, chunk):
                     fetched[iid] = (id_, text, json.loads(meta), source, chunk_no)
-            self._cache.update(fetched)
+            rows = self._rows
+            for iid, row in fetched.items():
+                self._cached += rows[iid] is None
+                rows[iid] = row
         return fetched
+
+    def clear_cache(self) -> None:
+        """Forget the cached rows (to free memory); they are read again when needed."""
+        with self._lock:
+            self._rows, self._cached = [None] * len(self._rows), 0
 
     def get(self, ids: Sequence[str]) -> list[Document]:
         """Documents for ids, in the given order; unknown ids are skipped."""

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from agentkit.core.errors import UsageError, import_optional
-from agentkit.retrievers.vectorstores import persist
+from agentkit.retrievers.vectorstores import flat_scan, persist
 from agentkit.retrievers.vectorstores.common import DOCSTORE_FILE, BaseVectorStore
 from agentkit.retrievers.vectorstores.docstore import DocStore
 
@@ -200,10 +200,15 @@ class FaissStore(BaseVectorStore):
                 self._tomb_sel.__dict__["_inner"] = inner  # keep the wrapped selector alive
             params = faiss.SearchParametersHNSW(sel=self._tomb_sel, efSearch=self.ef_search)
             dist, labels = self._index.search(queries, fetch, params=params)
+        elif allowed is None and len(queries) == 1 and (slices := self._scan_slices()) > 1:
+            n, d = int(self._index.ntotal), self._dimension
+            matrix = faiss.rev_swig_ptr(self._index.get_xb(), n * d).reshape(n, d)
+            dist, labels = flat_scan.split_knn(faiss, matrix, queries, fetch, self._fmetric, slices)
         elif allowed is None:
             dist, labels = self._searcher().search(queries, fetch)
         elif self.index_kind == "hnsw" and len(allowed) <= _SUBSET_EXACT:
-            return self._subset_search(queries, fetch, allowed)
+            vectors = self._vectors(allowed.tolist())
+            return flat_scan.subset_search(queries, vectors, allowed, fetch, self.metric)
         else:
             keys = allowed if self._pos is None else self._positions(allowed)
             selector = faiss.IDSelectorBatch(keys)
@@ -214,32 +219,26 @@ class FaissStore(BaseVectorStore):
             else:
                 params = faiss.SearchParameters(sel=selector)
             dist, labels = self._index.search(queries, fetch, params=params)
-        if self._pos is not None:
-            labels = np.where(labels >= 0, self._pos[labels], -1)
-        return self._scores(dist), labels
+        return self._scores(dist), self._labels(labels)
+
+    def _scan_slices(self) -> int:
+        """Slices for a single-query scan of a flat CPU index (1: let FAISS search)."""
+        if self._pos is None or self.index_kind == "hnsw" or self._gpu_ok:
+            return 1
+        return flat_scan.slices_for(self._faiss, int(self._index.ntotal))
+
+    def _labels(self, positions: np.ndarray) -> np.ndarray:
+        """Internal ids of index positions (``-1`` stays): positions are the ids until the
+        first delete (``_pos`` is then ``0..n-1``), a case checked in O(1) as ids are sorted."""
+        pos = self._pos
+        if pos is None or not len(pos) or int(pos[-1]) == len(pos) - 1:
+            return positions
+        return np.where(positions >= 0, pos[positions], -1)
 
     def _scores(self, dist: np.ndarray) -> np.ndarray:
         if self.metric == "ip":
             return dist
         return -np.sqrt(np.maximum(dist, 0.0))
-
-    def _subset_search(
-        self, queries: np.ndarray, fetch: int, allowed: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Exact search over a small set of allowed ids (selective filters on HNSW)."""
-        vecs = self._vectors(allowed.tolist())
-        if self.metric == "ip":
-            scores = queries @ vecs.T
-        else:
-            sq = (queries**2).sum(1)[:, None] + (vecs**2).sum(1)[None, :] - 2 * queries @ vecs.T
-            scores = -np.sqrt(np.maximum(sq, 0.0))
-        top = min(fetch, len(allowed))
-        order = np.argsort(-scores, axis=1, kind="stable")[:, :top]
-        out_scores = np.full((len(queries), fetch), -np.inf, dtype=np.float32)
-        out_labels = np.full((len(queries), fetch), -1, dtype=np.int64)
-        out_scores[:, :top] = np.take_along_axis(scores, order, axis=1)
-        out_labels[:, :top] = allowed[order]
-        return out_scores, out_labels
 
     # --- persistence -------------------------------------------------------------------
     def _write_index(self, folder: Path) -> dict[str, Any]:
