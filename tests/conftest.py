@@ -1,4 +1,6 @@
-"""Shared test setup: real model requests are forbidden in the test suite."""
+"""Shared test setup: real model requests are forbidden in the test suite, and the cache
+root (embedding cache, indexes, adapter and embedder registries, app sessions) is the
+repository's ``.cache/test-home`` (gitignored), never the user's ``~/.cache/agentkit``."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+os.environ["AGENTKIT_CACHE_DIR"] = str(Path(__file__).resolve().parents[1] / ".cache" / "test-home")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

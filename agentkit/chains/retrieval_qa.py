@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentkit.chains.base import Chain
 from agentkit.core import spec
@@ -35,6 +35,9 @@ from agentkit.retrievers import bm25 as _bm25  # noqa: F401
 from agentkit.retrievers import hybrid as _hybrid  # noqa: F401
 from agentkit.retrievers import rerank as _rerank  # noqa: F401
 from agentkit.retrievers.document import Document
+
+if TYPE_CHECKING:
+    from agentkit.core.graph import Graph
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
 # chain type -> {prompt name: (file, variables the chain provides)}
@@ -273,6 +276,14 @@ class RetrievalQA(Chain):
         return str(self.document_prompt.invoke(values))
 
     # --- spec -----------------------------------------------------------------------
+
+    def graph(self) -> Graph:
+        """The retriever, then the LLM steps of the chain type in order (``map_reduce``:
+        the per-document question step, then the combine step)."""
+        from agentkit.core.graph import Graph
+
+        steps = [self._steps[name].graph() for name in self.prompts]
+        return Graph.chain([self.retriever.graph(), *steps])
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {

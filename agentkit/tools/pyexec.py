@@ -73,6 +73,13 @@ def echo_last_expression(code: str) -> str:
     return "\n".join(head) + f"_ = ({expr})" + tail
 
 
+_SIGXCPU = getattr(signal, "SIGXCPU", None)  # absent on Windows
+
+
+def _default_cpu(timeout: float) -> int:
+    return math.ceil(timeout) + 1
+
+
 # The child starts as this fixed bootstrap, which sets the limits and then execs the
 # interpreter on the script (limits survive exec). This avoids preexec_fn, which is unsafe
 # in a process with threads.
@@ -117,7 +124,9 @@ class PythonREPLTool(FunctionTool):
     Args:
         timeout: wall-clock seconds before the process is killed.
         memory_mb: address-space limit in MiB (``None``: no limit).
-        cpu_seconds: CPU-time limit (default: the timeout, rounded up).
+        cpu_seconds: CPU-time limit (default: the timeout rounded up, plus one second: a
+            backstop, so that a busy loop meets the wall-clock limit first and the outcome
+            does not depend on the machine's load; threads can still use CPU faster).
         isolate_network: run without network where the OS allows it.
     """
 
@@ -134,7 +143,7 @@ class PythonREPLTool(FunctionTool):
         if timeout <= 0 or (memory_mb is not None and memory_mb < 16):
             raise UsageError(f"timeout must be > 0 and memory_mb >= 16, got {timeout}, {memory_mb}")
         self.run_timeout, self.memory_mb = float(timeout), memory_mb
-        self.cpu_seconds = cpu_seconds or max(1, math.ceil(self.run_timeout))
+        self.cpu_seconds = cpu_seconds or _default_cpu(self.run_timeout)
         self.isolate_network = isolate_network
         description = (
             "Run Python code in a fresh interpreter and return its stdout, stderr and exit "
@@ -175,20 +184,25 @@ class PythonREPLTool(FunctionTool):
                 status = proc.wait(timeout=self.run_timeout)
             except subprocess.TimeoutExpired:
                 _kill(proc)
-                partial = out.text(script).strip()
-                raise ToolExecutionError(
-                    f"python_repl: the code ran longer than its {self.run_timeout:g} s time limit "
-                    "and was killed (an endless loop?)"
-                    + (f"; output so far:\n{partial}" if partial else ""),
-                    self.name,
-                ) from None
+                raise self._over_limit(f"ran longer than its {self.run_timeout:g} s time limit",
+                                       out.text(script)) from None  # fmt: skip
+            if _SIGXCPU is not None and status == -_SIGXCPU:
+                raise self._over_limit(f"used more than its {self.cpu_seconds} s of CPU time",
+                                       out.text(script))  # fmt: skip
             return self._report(status, out.text(script), err.text(script))
+
+    def _over_limit(self, what: str, stdout: str) -> ToolExecutionError:
+        partial = stdout.strip()
+        return ToolExecutionError(
+            f"python_repl: the code {what} and was killed (an endless loop?)"
+            + (f"; output so far:\n{partial}" if partial else ""),
+            self.name,
+        )
 
     def _report(self, status: int, stdout: str, stderr: str) -> str:
         if status < 0:
             name = signal.Signals(-status).name if -status in signal.valid_signals() else -status
-            why = {"SIGXCPU": f" (CPU time limit of {self.cpu_seconds} s)",
-                   "SIGKILL": " (killed, perhaps for memory)"}.get(str(name), "")  # fmt: skip
+            why = " (killed, perhaps for memory)" if name == "SIGKILL" else ""
             head = f"exit status: killed by {name}{why}"
         else:
             head = f"exit status: {status}"
@@ -209,7 +223,7 @@ class PythonREPLTool(FunctionTool):
             options["timeout"] = self.run_timeout
         if self.memory_mb != 512:
             options["memory_mb"] = self.memory_mb
-        if self.cpu_seconds != max(1, math.ceil(self.run_timeout)):
+        if self.cpu_seconds != _default_cpu(self.run_timeout):
             options["cpu_seconds"] = self.cpu_seconds
         if not self.isolate_network:
             options["isolate_network"] = False

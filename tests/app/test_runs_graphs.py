@@ -81,7 +81,8 @@ def test_builtin_params_and_apply() -> None:
     chain.invoke({"query": "where?"})
     assert model.calls[0][0].content.startswith("Context: ")
     view = graph_view(chain)
-    assert view.mermaid.startswith("graph TD") and "RetrievalQA" in view.ascii
+    assert view.mermaid.startswith("graph TD")
+    assert view.ascii.startswith("[StaticRetriever] (retriever)") and "FakeListModel" in view.ascii
     with pytest.raises(UsageError, match="unknown parameter"):
         apply_builtin(settings, {"top_p": 1})
     assert "react.system" in editable_texts(ChainSettings("agent"))

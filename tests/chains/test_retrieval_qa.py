@@ -226,3 +226,18 @@ def test_spec_round_trip(tmp_path: Path) -> None:
     assert out["result"] == "Paris" and [c["id"] for c in out["sources"]] == ["fr", "lyon"]
     with pytest.raises(SpecError, match="chain_type"):
         spec.load({**data, "chain_type": "mapreduce"})
+
+
+def test_graph_shows_the_retriever_then_each_llm_step() -> None:
+    stuff = RetrievalQA(FakeListModel(["a"]), retriever(), chain_type="stuff")
+    assert stuff.graph().names() == [
+        "BM25Retriever", "PromptTemplate", "FakeListModel", "StrOutputParser",
+    ]  # fmt: skip
+    map_reduce = RetrievalQA(FakeListModel(["a"]), retriever(), chain_type="map_reduce")
+    graph = map_reduce.graph()
+    assert (
+        graph.names()
+        == ["BM25Retriever"] + ["PromptTemplate", "FakeListModel", "StrOutputParser"] * 2
+    )
+    assert len(graph.edges) == 6 and graph.sources == ["n0"] and graph.sinks == ["n6"]
+    assert "BM25Retriever" in graph.to_mermaid()

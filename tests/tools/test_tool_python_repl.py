@@ -43,6 +43,13 @@ def test_an_infinite_loop_is_killed_at_the_timeout() -> None:
     assert outcome.error is not None and "time limit" in outcome.observation
 
 
+def test_the_cpu_limit_stops_a_busy_loop_like_the_timeout() -> None:
+    tool = PythonREPLTool(timeout=20, cpu_seconds=1)
+    with pytest.raises(ToolExecutionError, match=r"used more than its 1 s of CPU time") as info:
+        tool.invoke("print('spinning', flush=True)\nwhile True:\n    pass")
+    assert "output so far:\nspinning" in str(info.value)
+
+
 def test_the_memory_limit_stops_big_allocations() -> None:
     tool = PythonREPLTool(memory_mb=128)
     result = tool.invoke("data = bytearray(1024 * 1024 * 1024)\nprint(len(data))")
@@ -91,7 +98,7 @@ def test_echo_rewrites_only_a_final_expression() -> None:
 
 def test_options_and_spec() -> None:
     tool = PythonREPLTool(timeout=2.5, memory_mb=256, isolate_network=False)
-    assert tool.cpu_seconds == 3
+    assert tool.cpu_seconds == 4  # a backstop above the wall-clock limit
     assert tool.to_dict() == {
         "type": "tool",
         "name": "python_repl",
