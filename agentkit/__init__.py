@@ -24,7 +24,8 @@ __version__ = "0.1.0"
 
 
 def index(paths: Any, index_dir: Any = None, embedder: Any = None, **options: Any) -> Any:
-    """Ingest files into a searchable index: ``agentkit.index("docs/").search("...")``.
+    """Ingest files into a searchable index: ``agentkit.index("docs/").search("...")``
+    for chunks, ``agentkit.index("docs/").query("...")`` for an answer with sources.
 
     See :func:`agentkit.retrievers.index.index` (needs the ``retrieval`` extra)."""
     from agentkit.retrievers.index import index as build

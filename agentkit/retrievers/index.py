@@ -1,6 +1,6 @@
-"""The one-liner: ``agentkit.index("docs/").query("...", llm)`` builds (or brings up to date)
-a vector index of files and asks questions over it — the equivalent of the classic
-``VectorstoreIndexCreator``."""
+"""The one-liner: ``agentkit.index("docs/").query("...")`` builds (or brings up to date) a
+vector index of files and asks questions over it (with ``llm=`` a model or a model spec;
+offline by default) — the equivalent of the classic ``VectorstoreIndexCreator``."""
 
 from __future__ import annotations
 
@@ -71,13 +71,35 @@ class Index:
 
         return VectorRetriever(self.embedder, self.store, k, search_type=search_type, **options)
 
-    def query(self, question: str, llm: Any, k: int = 4, chain_type: str = "stuff") -> Any:
-        """Answer ``question`` with ``llm`` over the ``k`` best chunks:
-        ``{"result": answer, "sources": citations, ...}`` from RetrievalQA."""
+    def query(
+        self, question: str, llm: Any = "auto", k: int = 4, chain_type: str = "stuff"
+    ) -> dict[str, Any]:
+        """Answer ``question`` over the ``k`` best chunks: RetrievalQA's
+        ``{"result": answer, "sources": citations, ...}``.
+
+        ``llm`` is a chat model or a model spec string (``"auto"``: Ollama when running,
+        else ``AGENTKIT_MODEL``, else the offline extractive reader, which answers with
+        sentences of the documents and shares this index's embedder).
+        """
         from agentkit.chains.retrieval_qa import RetrievalQA
 
-        chain = RetrievalQA.from_llm(llm, retriever=self.as_retriever(k), chain_type=chain_type)
-        return chain.invoke({"query": question})
+        chain = RetrievalQA.from_llm(
+            self._model(llm), retriever=self.as_retriever(k), chain_type=chain_type
+        )
+        result: dict[str, Any] = chain.invoke({"query": question})
+        return result
+
+    def _model(self, llm: Any) -> Any:
+        if not isinstance(llm, str):
+            return llm
+        from agentkit.llms.resolve import resolve
+
+        choice = resolve(llm)
+        if choice.backend == "extractive":
+            from agentkit.llms.extractive import ExtractiveReader
+
+            return ExtractiveReader(embedder=self.embedder)
+        return choice.model
 
     def __len__(self) -> int:
         return len(self.store)

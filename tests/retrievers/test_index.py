@@ -106,6 +106,23 @@ def test_query_answers_with_sources(tmp_path: Path) -> None:
     assert "Cats eat fish and sleep" in prompt and "What do cats eat?" in prompt
 
 
+def test_query_without_a_model_is_answered_offline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one-liner ``index(...).query("...")``: ``auto`` finds no Ollama (a closed port)
+    and no AGENTKIT_MODEL, so the extractive reader answers from the documents."""
+    monkeypatch.setenv("AGENTKIT_OLLAMA_URL", "http://127.0.0.1:9")
+    monkeypatch.delenv("AGENTKIT_MODEL", raising=False)
+    idx = build(tmp_path)
+    out = idx.query("What do cats eat?", k=1)
+    assert "Cats eat fish" in out["result"]
+    assert [s["source"] for s in out["sources"]] == ["cats.txt"]
+    fake = idx.query("What do cats eat?", "fake", k=1)  # a spec string works too
+    assert fake["result"] and fake["sources"][0]["source"] == "cats.txt"
+    with pytest.raises(UsageError, match="unknown model spec"):
+        idx.query("What do cats eat?", "nonsense:model")
+
+
 @pytest.mark.integration
 def test_real_minilm_index(tmp_path: Path) -> None:
     from agentkit.retrievers.embeddings import default_embedder
