@@ -4,7 +4,9 @@ Each turn renders the prompt (bundled as data in ``agents/prompts/react.yaml``; 
 own with ``prompt=``) with the tools, the question, the history and the scratchpad of steps
 so far, calls the model with the stop sequence ``"\\nObservation:"``, and parses the reply
 with :func:`~agentkit.agents.react_parser.parse_react`. A reply that cannot be parsed, or
-that names an unknown tool, becomes a step whose observation tells the model how to fix it.
+that names an unknown tool, becomes a step whose observation tells the model how to fix it;
+``Action: Final Answer`` (or ``final_answer``) with the answer as its input finishes, unless
+one of the tools has that name.
 """
 
 from __future__ import annotations
@@ -53,6 +55,17 @@ def scratchpad(steps: Sequence[Step]) -> str:
     return "".join(parts)
 
 
+def action_as_answer(tool: str, tool_input: str | dict[str, Any]) -> str:
+    """The answer of an ``Action: Final Answer`` (or ``final_answer``) reply, else ``""``."""
+    if tool.lower().replace("_", " ") != "final answer" or not tool_input:
+        return ""
+    if isinstance(tool_input, dict):
+        values = list(tool_input.values())
+        value = tool_input.get("answer", values[0] if len(values) == 1 else tool_input)
+        return (value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)).strip()
+    return tool_input.strip()
+
+
 class ReActAgent(Agent):
     """An agent that reasons in text and calls tools with ``Action:`` lines.
 
@@ -91,6 +104,9 @@ class ReActAgent(Agent):
             return None
         if isinstance(parsed, ReActFinish):
             return parsed.answer
+        answer = action_as_answer(parsed.tool, parsed.tool_input)
+        if answer and self.find_tool(parsed.tool) is None:
+            return answer  # "Action: Final Answer" (unless a tool has that name)
         requests = [(parsed.tool, parsed.tool_input, None)]
         [step] = yield from self.act(requests, parsed.thought, config)
         step.log = text

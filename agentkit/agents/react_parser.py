@@ -6,8 +6,9 @@ answer (``Final Answer: <answer>``), optionally after a ``Thought:``. The parser
 - markers in any case, with ``_`` or extra spaces (``action_input``, ``FINAL ANSWER``),
   markdown decoration (``**Action:**``, ``- Action:``) and step numbers (``Action 1:``);
 - an action input that is JSON (an object becomes a dict, a string its value) or plain
-  text, on one line or many (a blank line ends it, as prose may follow) or inside a code
-  fence (kept whole); a missing ``Action Input:`` means an empty input;
+  text, on one line or many (a blank line ends it, as prose may follow, unless the whole
+  text parses as Python: code keeps its blank lines) or inside a code fence (kept whole);
+  a missing ``Action Input:`` means an empty input;
   ``Action: search[query]`` (the ReAct paper's form) is read as tool and input;
 - a reply wrapped in a code fence, and text before or after the markers;
 - a JSON blob ``{"action": ..., "action_input": ...}`` after ``Action:``.
@@ -21,6 +22,7 @@ short correction to send back to the model. No other exception escapes.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass, field
@@ -218,7 +220,21 @@ def _input(body: str, marks: list[_Mark], start: int) -> str | dict[str, Any]:
             return value
     end = _next_mark(marks, start, len(body))
     text = _FENCE_LINE.sub("", body[start:end]).strip()
+    if _is_python(text):  # code keeps its blank lines
+        return _decode(text)
     return _decode(_PARAGRAPH.split(text, maxsplit=1)[0].strip())
+
+
+def _is_python(text: str) -> bool:
+    """Whether ``text`` spans several paragraphs and parses as Python (it is only parsed,
+    never run)."""
+    if _PARAGRAPH.search(text) is None:
+        return False
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def _decode(raw: str) -> str | dict[str, Any]:

@@ -86,6 +86,7 @@ class HistoryMemory:
 
     ``save`` records nothing: the front end appends every turn to the store itself, with
     its sources, steps and feedback, so a chain given this memory must not write it twice.
+    Turns whose answer failed are left out (see :func:`answered_turns`).
     """
 
     def __init__(self, store: Any, turns: int = 5) -> None:
@@ -94,18 +95,25 @@ class HistoryMemory:
         self.store, self.turns = store, turns
 
     def load(self, session: str) -> list[Message]:
-        from agentkit.memory import split_turns
-
-        kept = [
-            Message(m.role, m.content)
-            for m in self.store.messages(session)
-            if m.role in ("user", "assistant")
-        ]
-        turns = split_turns(kept)
+        turns = answered_turns(self.store.messages(session))
         return [m for turn in turns[-self.turns :] for m in turn] if self.turns else []
 
     def save(self, session: str, turn: Sequence[Message]) -> None:
         """Nothing to do: the front end has recorded the turn (see the class docstring)."""
+
+
+def answered_turns(messages: Sequence[Message]) -> list[list[Message]]:
+    """The user/assistant turns of a chat as a model should see them again: plain messages
+    (no metadata), without the turns whose answer failed (``metadata["error"]``): their
+    partial or empty reply was never an answer."""
+    from agentkit.memory import split_turns
+
+    kept = [m for m in messages if m.role in ("user", "assistant")]
+    return [
+        [Message(m.role, m.content) for m in turn]
+        for turn in split_turns(kept)
+        if not any(m.role == "assistant" and m.metadata.get("error") for m in turn)
+    ]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agentkit.app.chains import answered_turns
 from agentkit.app.turns import TurnResult
 from agentkit.core.errors import UsageError
 from agentkit.llms.messages import Message, assistant, user
@@ -74,12 +75,10 @@ class ChatSessions:
         ]
 
     def history(self, session: str) -> list[Message]:
-        """The session's user and assistant messages (for a chain's memory)."""
-        return [
-            Message(m.role, m.content)
-            for m in self.store.messages(check_session_id(session))
-            if m.role in ("user", "assistant")
-        ]
+        """The session's user and assistant messages (for a chain's memory), without the
+        turns whose answer failed."""
+        turns = answered_turns(self.store.messages(check_session_id(session)))
+        return [m for turn in turns for m in turn]
 
     def record(self, session: str, question: str, result: TurnResult) -> int:
         """Append a finished turn; returns the index of the assistant message."""

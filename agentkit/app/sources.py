@@ -34,7 +34,7 @@ def document_link(source: str, metadata: Mapping[str, Any]) -> str:
 def source_info(item: Any) -> dict[str, Any] | None:
     """One source from a Document, a citation dict or a document dict (else ``None``)."""
     if isinstance(item, Mapping):
-        metadata = item.get("metadata") or {}
+        metadata = item.get("metadata")
         text = item.get("text") or item.get("page_content") or item.get("snippet") or ""
         ident, score = item.get("id"), item.get("score")
         source = item.get("source")
@@ -42,9 +42,11 @@ def source_info(item: Any) -> dict[str, Any] | None:
         text = getattr(item, "text", None)
         if not isinstance(text, str):
             return None
-        metadata = getattr(item, "metadata", {}) or {}
+        metadata = getattr(item, "metadata", None)
         ident, score = getattr(item, "id", None), getattr(item, "score", None)
         source = getattr(item, "source", None)
+    if not isinstance(metadata, Mapping):  # a citation's "metadata" may be anything
+        metadata = {}
     source = str(source or metadata.get("source") or metadata.get("path") or ident or "")
     title = metadata.get("title") or (PurePosixPath(source).name if source else "") or ident
     return {

@@ -116,6 +116,7 @@ class Turn:
         self.id = uuid.uuid4().hex
         self.chain, self.question, self.session = chain, question, session
         self.input = chain_input(chain, question, history)
+        self._is_agent = _is_agent(chain)
         self._events: list[Event] = []
         self._cond = threading.Condition()
         self._cancel = threading.Event()
@@ -198,12 +199,17 @@ class Turn:
         self._emit("token", text)
 
     def _sink(self, text: str) -> None:
-        self._tapped = True
-        self._token(text)
+        """A model token. An agent's model writes its scratchpad (thoughts, tool calls) too,
+        so its tokens are not the answer: they only time the turn and let it be stopped."""
+        if not self._is_agent:
+            self._tapped = True
+            self._token(text)
+        elif self._cancel.is_set():
+            raise TurnCancelled()
+        elif self._first is None:
+            self._first = time.perf_counter() - self._start
 
     def _run(self) -> None:
-        from agentkit.agents import Agent
-
         tracer = InMemoryTracer()
         config = RunConfig(
             tracers=(tracer,),
@@ -213,15 +219,35 @@ class Turn:
         output: Any = None
         error: str | None = None
         try:
-            if isinstance(self.chain, Agent):
-                output = self._run_agent(config)
-            else:
-                output = self._run_stream(config)
+            output = self._run_agent(config) if self._is_agent else self._run_stream(config)
         except TurnCancelled:
             output = None
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
-        self._finish(output, error, tracer)
+        try:
+            self._finish(output, error, tracer)
+        except Exception as exc:  # reading the output failed: readers must not wait forever
+            self._end_plainly(output, error or f"{type(exc).__name__}: {exc}")
+
+    def _end_plainly(self, output: Any, error: str) -> None:
+        """End the turn with the streamed text (or the output's answer) and ``error``."""
+        answer = "".join(e.value for e in self._events if e.kind == "token")
+        if not answer and output is not None:
+            try:
+                answer = answer_of(output)
+            except Exception:
+                answer = ""
+        result = TurnResult(
+            answer=answer.strip(),
+            latency=time.perf_counter() - self._start,
+            ttft=self._first,
+            stopped=self._cancel.is_set(),
+            error=error,
+        )
+        with self._cond:
+            self._events.append(Event("done", result))
+            self.result = result
+            self._cond.notify_all()
 
     def _run_agent(self, config: RunConfig) -> Any:
         final: Any = None
@@ -271,6 +297,12 @@ class Turn:
             self._events.append(Event("done", result))
             self.result = result
             self._cond.notify_all()
+
+
+def _is_agent(chain: Any) -> bool:
+    from agentkit.agents import Agent
+
+    return isinstance(chain, Agent)
 
 
 def _span_steps(tracer: InMemoryTracer) -> list[dict[str, Any]]:

@@ -100,8 +100,15 @@ class SQLiteHistoryStore:
         self._lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._pid = os.getpid()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._init_schema()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._init_schema()
+        except (OSError, sqlite3.DatabaseError) as e:
+            self.close()
+            raise UsageError(
+                f"the chat history {self.path} cannot be opened ({e}); give the path of a "
+                "SQLite file (it is created if missing) in a folder you can write to"
+            ) from e
 
     # --- connections and transactions -----------------------------------------------
 

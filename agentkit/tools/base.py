@@ -23,7 +23,7 @@ from typing import Any
 from agentkit.core.config import ConfigLike, RunConfig
 from agentkit.core.errors import ModelOutputError, RunError, SpecError
 from agentkit.core.runnable import Runnable, traced
-from agentkit.tools.schema import check_args, primary_arg
+from agentkit.tools.schema import accepts_text, check_args, primary_arg
 
 EMPTY_INPUTS = ("", "{}", "null", "none", "None")
 
@@ -122,7 +122,7 @@ class Tool(Runnable[Any, str]):
 
     async def arun(self, args: dict[str, Any], config: RunConfig | None = None) -> str:
         """Async :meth:`run` (by default ``run`` in a worker thread)."""
-        return str(await in_daemon_thread(self.run, args, config))
+        return to_text(await in_daemon_thread(self.run, args, config))
 
     @classmethod
     def from_function(
@@ -143,7 +143,8 @@ class Tool(Runnable[Any, str]):
 
     def parse_input(self, input: Any) -> dict[str, Any]:
         """Arguments from a dict, a JSON object string, or a plain value for the tool's
-        one main argument."""
+        one main argument (read as JSON when that argument is not a string: ``"[1, 2]"``
+        for a list)."""
         main = primary_arg(self.args_schema)
         if isinstance(input, Mapping):
             return dict(input)
@@ -151,18 +152,24 @@ class Tool(Runnable[Any, str]):
             return {}
         if isinstance(input, str):
             text = input.strip()
+            properties = self.args_schema.get("properties") or {}
+            takes_text = main is None or accepts_text(properties.get(main))
             parsed: Any = None
-            if text[:1] in ("{", '"'):
+            if text[:1] in ("{", '"') or not takes_text:  # "[1, 2]" for a list argument
                 try:
                     parsed = json.loads(text)
-                except ValueError:
+                except (ValueError, RecursionError):
                     parsed = None
             if isinstance(parsed, dict) and (main is None or main in parsed):
                 return parsed
             if text in EMPTY_INPUTS and not self.args_schema.get("required"):
                 return {}  # "Action Input: None" for a tool whose arguments are optional
+            if not properties and self.args_schema.get("additionalProperties") is not True:
+                return {}  # a tool that takes no arguments: "Action Input: N/A" is no input
             if main is not None:
-                return {main: parsed if isinstance(parsed, str) else input}
+                if isinstance(parsed, str) or (parsed is not None and not takes_text):
+                    return {main: parsed}
+                return {main: input}
             raise ToolInputError.for_tool(self, ["expected a JSON object of arguments"], input)
         if main is not None:
             return {main: input}

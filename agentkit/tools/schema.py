@@ -31,6 +31,18 @@ def primary_arg(schema: dict[str, Any]) -> str | None:
     return None
 
 
+def accepts_text(spec: Any) -> bool:
+    """Whether an argument's schema takes a string (or says nothing about its type)."""
+    if not isinstance(spec, dict):
+        return True
+    wanted = spec.get("type")
+    if wanted is None:
+        options = spec.get("anyOf") or spec.get("oneOf")
+        return options is None or any(accepts_text(o) for o in options)
+    names = wanted if isinstance(wanted, list) else [wanted]
+    return "string" in names or any(name not in _TYPES for name in names)
+
+
 def _type_ok(value: Any, spec: dict[str, Any]) -> bool:
     wanted = spec.get("type")
     if wanted is None:
