@@ -2,17 +2,22 @@
 
 The tools' JSON schemas are bound to the model (``model.bind(tools=[...])``); each turn the
 model's reply either carries tool calls, which run concurrently and come back as ``tool``
-messages answering each call id, or is the final answer. The conversation starts from a
+messages answering each call id, or is the final answer. A call whose arguments are not a
+JSON object (``ToolCall.arguments_error``) is answered with that error, so the model can
+retry; the other calls of the reply still run. The conversation starts from a
 prompt bundled as data (``agents/prompts/tool_agent.yaml``; pass your own with ``prompt=``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from agentkit.agents.executor import Agent, AgentRun, bundled_prompt, reply_text
 from agentkit.agents.serialize import agent_fields, agent_options, register_agent
+from agentkit.agents.steps import Step
 from agentkit.agents.toolbox import bind_tools
 from agentkit.core.flow import Call, FlowGen
 from agentkit.core.runnable import Runnable
@@ -21,6 +26,9 @@ from agentkit.llms.messages import Message, ToolCall, assistant, to_messages, to
 if TYPE_CHECKING:
     from agentkit.core.config import RunConfig
     from agentkit.core.spec import SpecContext
+    from agentkit.tools import Tool
+
+_PREVIEW = 500  # characters of malformed arguments quoted back to the model
 
 
 def default_tool_prompt() -> Runnable[Any, Any]:
@@ -51,13 +59,24 @@ class ToolCallingAgent(Agent):
             return reply_text(reply)
         offset = len(run.steps)
         calls = [
-            ToolCall(c.id or f"call_{offset + i}", c.name, c.arguments)
-            for i, c in enumerate(reply.tool_calls)
+            replace(c, id=c.id or f"call_{offset + i}") for i, c in enumerate(reply.tool_calls)
         ]
         run.messages.append(assistant(reply.content, calls))
-        requests = [(c.name, c.arguments, c.id) for c in calls]
-        steps = yield from self.act(requests, reply.content.strip(), config)
-        for step, call in zip(steps, calls, strict=True):
+        thought = reply.content.strip()
+        # a known tool called with arguments that are not a JSON object: tell the model
+        answered: dict[int, Step] = {}
+        requests: list[tuple[str, str | dict[str, Any], str | None]] = []
+        for i, call in enumerate(calls):
+            target = self.find_tool(call.name)
+            if call.arguments_error is None:
+                requests.append((call.name, call.arguments, call.id))
+            elif target is None:  # the unknown-tool message says more
+                requests.append((call.name, call.raw_arguments or "", call.id))
+            else:
+                answered[i] = arguments_error_step(call, target, thought)
+        ran = iter((yield from self.act(requests, thought, config)))
+        for i, call in enumerate(calls):
+            step = answered[i] if i in answered else next(ran)
             run.add(step)
             run.messages.append(tool(step.observation, call.id, call.name))
         return None
@@ -69,6 +88,21 @@ class ToolCallingAgent(Agent):
 
     def to_dict(self) -> dict[str, Any]:
         return agent_fields(self, "tool_agent")
+
+
+def arguments_error_step(call: ToolCall, target: Tool, thought: str) -> Step:
+    """The step answering a call of ``target`` whose arguments are not a JSON object: the
+    observation quotes the model's text, says what is wrong and shows the tool's schema."""
+    raw = call.raw_arguments or ""
+    preview = raw if len(raw) <= _PREVIEW else raw[: _PREVIEW - 3] + "..."
+    schema = json.dumps(target.args_schema, ensure_ascii=False)
+    observation = (
+        f"Error: the arguments of your call to tool {target.name!r} are {call.arguments_error}: "
+        f"{preview}. Call the tool again with its arguments as one JSON object matching its "
+        f"schema: {schema}"
+    )
+    error = f"invalid tool arguments: {call.arguments_error}"
+    return Step(thought, target.name, raw, observation, 0.0, error, call.id)
 
 
 def create_tool_agent(

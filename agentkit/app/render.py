@@ -6,12 +6,21 @@ first with :class:`MarkdownEscaper`: outside code spans and fenced blocks, ``<``
 ``&`` and ``\\`` become backslash escapes (so tags show as text and a model's own
 backslash cannot cancel an escape), ``!`` is escaped (no remote images are fetched from
 ``![...](url)``) and ``$`` is escaped (no LaTeX). Inside code the text is left as it is
-(Markdown shows code literally). Text counts as code only once Markdown would agree: a code
-span is held back until its closing backticks arrive (unclosed at the end of its line, it
-is escaped as text), and a fence opens only at the end of a line indented at most three
-spaces whose info string has no backtick; a fence opened in an indented (list) block ends at
-the first line indented less. The escaper works on streamed chunks: its state carries over
-from one chunk to the next.
+(Markdown shows code literally). Text counts as code only where Markdown must agree:
+
+- a code span is held back until its closing backticks arrive on the same line; unclosed
+  at the end of its line, it is escaped as text, backticks included (so Markdown cannot
+  pair them with backticks on a later line);
+- a line that starts (after any indentation) with three or more backticks and an info
+  string without a backtick opens a fence, and the escaper writes that line, and the line
+  that closes the fence (a run at least as long, then only spaces), at column 0: Markdown
+  then reads a top-level fence whatever list the text was in, exactly where the escaper
+  does (an indented fence line inside a list would otherwise be read differently by a
+  Markdown that tracks the list and an escaper that does not);
+- ``~`` is escaped, so Markdown sees no ``~~~`` fences; ``>`` is, so it sees no block
+  quotes.
+
+The escaper works on streamed chunks: its state carries over from one chunk to the next.
 """
 
 from __future__ import annotations
@@ -20,14 +29,15 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-ESCAPED = frozenset("<>&!$\\")
+ESCAPED = frozenset("<>&!$\\~")
 PLAIN_ESCAPED = frozenset("\\`*_[]!<>&$~|#")
 LIST_START = re.compile(r"^(?:[-+=]|\d{1,9}[.)])")
-FENCE_INDENT = 3  # Markdown: a fence indented four or more spaces is not a fence
 
 
 def _escape(text: str) -> str:
-    return "".join("\\" + c if c in ESCAPED else c for c in text)
+    """Text outside code: the escaped characters, and backticks (which this escaper does not
+    treat as code delimiters here, so Markdown must not either)."""
+    return "".join("\\" + c if c in ESCAPED or c == "`" else c for c in text)
 
 
 class MarkdownEscaper:
@@ -35,26 +45,23 @@ class MarkdownEscaper:
 
     def __init__(self) -> None:
         self.fence = 0  # length of the open fence's backtick run, 0 outside a fence
-        self.fence_indent = 0  # indentation of the open fence's opening line
         self.opening = 0  # a fence run whose line (the info string) is still arriving
-        self.opening_indent = 0
+        self.closing = 0  # in a fence, a run that closes it if only spaces follow
+        self.closing_ws = ""  # the indentation before that run (kept if it is not a close)
         self.inline = 0  # length of the open code span's backtick run
         self.held: list[str] = []  # the open code span or fence line, not yet emitted
         self.literal = False  # the rest of this line is text whatever its backticks
         self.ticks = 0  # backticks seen but not yet emitted
-        self.indent = 0  # columns of spaces and tabs that start this line
-        self.line_start = True  # only spaces so far on this line
+        self.line_start = True  # only spaces and tabs so far on this line
+        self.indent: list[str] = []  # those spaces and tabs, held back
         self.tick_at_line_start = False
-        self.tick_indent = 0
 
     def feed(self, chunk: str) -> str:
         out: list[str] = []
         for char in chunk:
             if char == "`":
                 if self.ticks == 0:
-                    self._leave_fence_if_dedented()
                     self.tick_at_line_start = self.line_start
-                    self.tick_indent = self.indent
                 self.ticks += 1
                 continue
             if self.ticks:
@@ -65,23 +72,32 @@ class MarkdownEscaper:
     def flush(self) -> str:
         """Whatever is held back at the end of the stream."""
         out = self._close_ticks() if self.ticks else ""
-        if self.opening:  # a fence opened on the last line: an empty code block
+        if self.closing:
+            out += "`" * self.closing + "".join(self.held)
+        elif self.opening:  # a fence opened on the last line: an empty code block
             out += "`" * self.opening + "".join(self.held)
         elif self.inline:
             out += self._abandon_inline()
-        self.opening, self.inline, self.held = 0, 0, []
+        out += "".join(self.indent)
+        self.closing = self.opening = self.inline = 0
+        self.held, self.indent = [], []
         return out
+
+    def _take_indent(self) -> str:
+        text, self.indent = "".join(self.indent), []
+        return text
 
     def _close_ticks(self) -> str:
         run, self.ticks = self.ticks, 0
-        self.line_start = False
+        at_start, self.line_start = self.tick_at_line_start, False
         ticks = "`" * run
         if self.fence:
-            if self.tick_at_line_start and run >= self.fence:
-                self.fence = 0
-            return ticks
+            if at_start and run >= self.fence:  # a close, if nothing but spaces follows
+                self.closing, self.closing_ws, self.indent = run, "".join(self.indent), []
+                return ""
+            return self._take_indent() + ticks
         if self.opening:  # a backtick in the info string: not a fence, the line is text
-            text = "`" * self.opening + _escape("".join(self.held)) + ticks
+            text = _escape("`" * self.opening + "".join(self.held) + ticks)
             self.opening, self.held, self.literal = 0, [], True
             return text
         if self.inline:
@@ -92,48 +108,54 @@ class MarkdownEscaper:
             self.inline, self.held = 0, []
             return text
         if self.literal:
-            return ticks
-        if self.tick_at_line_start and self.tick_indent <= FENCE_INDENT and run >= 3:
-            self.opening, self.opening_indent = run, self.tick_indent
-        else:
-            self.inline = run
-            self.held = [ticks]
-        return ""
+            return _escape(ticks)
+        if at_start and run >= 3:  # a fence: written at column 0 (see the module docs)
+            self.opening, self.indent = run, []
+            return ""
+        self.inline, self.held = run, [ticks]
+        return self._take_indent()
 
     def _abandon_inline(self) -> str:
-        """An unclosed code span is text: its opening backticks stay, the rest is escaped."""
-        opener = self.held[0] if self.held else ""
-        text = opener + _escape("".join(self.held[1:]))
+        """An unclosed code span is text, escaped, backticks included: left raw, they could
+        pair with backticks on the next line (a code span may span lines in Markdown), and
+        move what Markdown treats as code away from what this escaper did."""
+        text = _escape("".join(self.held))
         self.inline, self.held = 0, []
         return text
-
-    def _leave_fence_if_dedented(self) -> None:
-        """A fence opened inside an indented block (a list item) ends with that block."""
-        if self.fence and self.line_start and self.indent < self.fence_indent:
-            self.fence = 0
 
     def _char(self, char: str) -> str:
         if char == "\n":
             out = ""
-            if self.opening:
+            if self.closing:
+                out = "`" * self.closing + "".join(self.held)
+                self.fence = self.closing = 0
+                self.held = []
+            elif self.opening:
                 out = "`" * self.opening + "".join(self.held)
-                self.fence, self.fence_indent = self.opening, self.opening_indent
-                self.opening, self.held = 0, []
+                self.fence, self.opening, self.held = self.opening, 0, []
             elif self.inline:
                 out = self._abandon_inline()
-            self.line_start, self.indent, self.literal = True, 0, False
+            out += self._take_indent()
+            self.line_start, self.literal = True, False
             return out + char
         if self.line_start and char in " \t":
-            self.indent = self.indent + 1 if char == " " else (self.indent // 4 + 1) * 4
-        elif self.line_start:
-            self._leave_fence_if_dedented()
-            self.line_start = False
+            self.indent.append(char)
+            return ""
+        self.line_start = False
+        if self.closing:
+            if char in " \t":
+                self.held.append(char)
+                return ""
+            text = self.closing_ws + "`" * self.closing + "".join(self.held) + char
+            self.closing, self.held = 0, []
+            return text  # text after the run: a line of code, not the close
+        prefix = self._take_indent()
         if self.opening or self.inline:
             self.held.append(char)
-            return ""
+            return prefix
         if self.fence or char not in ESCAPED:
-            return char
-        return "\\" + char
+            return prefix + char
+        return prefix + "\\" + char
 
 
 def safe_markdown(text: str) -> str:

@@ -34,7 +34,7 @@ from agentkit.prompts import BasePromptTemplate, PromptTemplate, load_prompt
 from agentkit.retrievers import bm25 as _bm25  # noqa: F401
 from agentkit.retrievers import hybrid as _hybrid  # noqa: F401
 from agentkit.retrievers import rerank as _rerank  # noqa: F401
-from agentkit.retrievers.document import Document
+from agentkit.retrievers.document import Document, as_document
 
 if TYPE_CHECKING:
     from agentkit.core.graph import Graph
@@ -180,7 +180,7 @@ class RetrievalQA(Chain):
         question = inputs["query"]
         if not isinstance(question, str):
             raise UsageError(f"RetrievalQA's query must be a string, got {type(question).__name__}")
-        docs = list((yield Call(self.retriever, question, config)))
+        docs = [as_document(d) for d in (yield Call(self.retriever, question, config))]
         flow = getattr(self, f"_{self.chain_type}")
         answer, used = yield from flow(question, docs, config)
         out: dict[str, Any] = {"result": answer.strip(), "sources": citations(used)}

@@ -7,18 +7,38 @@ from typing import Any
 
 
 def join_chunks(chunks: Iterable[Any]) -> Any:
-    """Join stream chunks with ``+`` (strings, message chunks, lists); dicts merge."""
+    """Join stream chunks with ``+`` (strings, message chunks, lists). Dicts merge key by
+    key: a key in both joins its values when they are text, lists, dicts or message
+    chunks (``{"answer": "Hel"}`` then ``{"answer": "lo"}`` is ``{"answer": "Hello"}``);
+    other values (numbers, objects) are replaced by the later one."""
     result: Any = _NOTHING
     for chunk in chunks:
         if result is _NOTHING:
             result = chunk
         elif isinstance(result, dict) and isinstance(chunk, dict):
-            result = {**result, **chunk}
+            result = _merge(result, chunk)
         else:
             result = result + chunk
     if result is _NOTHING:
         raise ValueError("cannot join an empty stream")
     return result
+
+
+def _merge(left: dict[Any, Any], right: dict[Any, Any]) -> dict[Any, Any]:
+    merged = dict(left)
+    for key, value in right.items():
+        old = merged.get(key, _NOTHING)
+        merged[key] = _joined_value(old, value) if old is not _NOTHING else value
+    return merged
+
+
+def _joined_value(old: Any, new: Any) -> Any:
+    if isinstance(old, dict) and isinstance(new, dict):
+        return _merge(old, new)
+    joinable = isinstance(old, str | list) or all(
+        hasattr(old, a) for a in ("role", "content", "__add__")
+    )  # text, lists and message chunks (core does not import llms)
+    return old + new if joinable and type(old) is type(new) else new
 
 
 _NOTHING: Any = object()

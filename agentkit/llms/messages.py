@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,26 +35,75 @@ def normalize_role(role: str) -> str:
         ) from None
 
 
+_JSON_TYPES = {
+    dict: "object",
+    list: "array",
+    str: "string",
+    bool: "boolean",
+    int: "number",
+    float: "number",
+}
+
+
 @dataclass(slots=True)
 class ToolCall:
-    """A model's request to call tool ``name`` with JSON ``arguments``."""
+    """A model's request to call tool ``name`` with JSON ``arguments``.
+
+    A call whose argument text is not a JSON object (see :meth:`parse`) is *malformed*:
+    ``arguments`` is empty, ``raw_arguments`` keeps the text the model wrote and
+    ``arguments_error`` says what is wrong with it. That is the model's mistake, not an
+    error: an agent answers the call with the problem so the model can retry.
+    """
 
     id: str
     name: str
     arguments: dict[str, Any] = field(default_factory=dict)
+    arguments_error: str | None = None
+    raw_arguments: str | None = None
+
+    @classmethod
+    def parse(cls, id: str, name: str, arguments: Any) -> ToolCall:
+        """A call from arguments as a model sent them: JSON object text (OpenAI), a dict
+        (some servers), or nothing (no arguments). Anything else gives a malformed call."""
+        if isinstance(arguments, Mapping):
+            return cls(id, name, dict(arguments))
+        if arguments is None or (isinstance(arguments, str) and not arguments.strip()):
+            return cls(id, name)
+        if isinstance(arguments, str):
+            raw = arguments
+            try:
+                value = json.loads(raw)
+            except (ValueError, RecursionError) as exc:
+                problem = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
+                return cls(id, name, {}, f"not valid JSON ({problem})", raw)
+        else:
+            raw, value = json.dumps(arguments, ensure_ascii=False, default=str), arguments
+        if isinstance(value, dict):
+            return cls(id, name, value)
+        kind = _JSON_TYPES.get(type(value), "null" if value is None else type(value).__name__)
+        return cls(id, name, {}, f"not a JSON object (got a JSON {kind})", raw)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "arguments": dict(self.arguments)}
+        data = {"id": self.id, "name": self.name, "arguments": dict(self.arguments)}
+        if self.arguments_error is not None:
+            data["raw_arguments"] = self.raw_arguments or ""
+            data["arguments_error"] = self.arguments_error
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ToolCall:
+        """From :meth:`to_dict`'s form; ``arguments`` may also be the model's JSON text."""
         try:
-            return cls(str(data["id"]), str(data["name"]), dict(data.get("arguments") or {}))
+            call_id, name = str(data["id"]), str(data["name"])
         except KeyError as exc:
             raise UsageError(
                 f"a tool call dict needs 'id' and 'name' (and optional 'arguments'); "
                 f"{exc.args[0]!r} is missing in {dict(data)!r}"
             ) from None
+        if isinstance(data.get("raw_arguments"), str):  # a malformed call: read it again
+            return cls.parse(call_id, name, data["raw_arguments"])
+        arguments = data.get("arguments")
+        return cls.parse(call_id, name, arguments if arguments is not None else {})
 
 
 @dataclass(slots=True, repr=False)

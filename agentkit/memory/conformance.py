@@ -102,6 +102,20 @@ class HistoryStoreConformance(ABC):
             raise AssertionError("an unknown role must be rejected")
         assert [m.content for m in store.messages("s")] == ["kept"]
 
+    def test_lone_surrogates_are_kept_safely(self, tmp_path: Path) -> None:
+        """A lone surrogate cannot be stored as UTF-8: message text gets U+FFFD in every
+        store; metadata and values keep it exactly; the turn is never lost."""
+        store = self.store(tmp_path)
+        broken = assistant("half \ud800 a pair")
+        broken.metadata["raw"] = "\udc00x"
+        store.append("s", [user("q"), broken])
+        got = store.messages("s")
+        assert got[1].content == "half \ufffd a pair"
+        assert got[1].metadata["raw"] == "\udc00x"
+        assert broken.content == "half \ud800 a pair"  # the caller's message is unchanged
+        store.set_value("s", "note", ["\udfff"])
+        assert store.get_value("s", "note") == ["\udfff"]
+
     def test_returned_messages_are_copies(self, tmp_path: Path) -> None:
         store = self.store(tmp_path)
         store.append("s", [user("hi")])

@@ -22,6 +22,7 @@ from typing import Any
 from agentkit.core.errors import UsageError
 from agentkit.llms.messages import Message, ToolCall, Usage
 from agentkit.memory.store import (
+    LONE_SURROGATE,
     SessionInfo,
     as_message_list,
     check_session,
@@ -45,7 +46,10 @@ _COLUMNS = "role, content, tool_calls, tool_call_id, name, usage, metadata, feed
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if LONE_SURROGATE.search(text):  # not storable as UTF-8: JSON escapes keep it exactly
+        return json.dumps(value, default=str)
+    return text
 
 
 def _row(message: Message) -> tuple[Any, ...]:

@@ -11,6 +11,7 @@ feedback stored with a message (:meth:`set_feedback`, read back as
 from __future__ import annotations
 
 import copy
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -71,7 +72,19 @@ def as_message_list(messages: Sequence[Message]) -> list[Message]:
             "append takes a list of messages (one turn), got a single "
             f"{type(messages).__name__}; wrap it in a list"
         )
-    return to_messages(list(messages))
+    out = to_messages(list(messages))
+    return [_valid_text(m) if LONE_SURROGATE.search(m.content) else m for m in out]
+
+
+# A lone UTF-16 surrogate (from a broken decode or a paste) cannot be stored as UTF-8: every
+# store replaces it in message text with U+FFFD, so the turn is kept and stores agree.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid_text(message: Message) -> Message:
+    copied = copy_message(message)
+    copied.content = LONE_SURROGATE.sub("\ufffd", message.content)
+    return copied
 
 
 def derived_title(first_user_text: str | None) -> str | None:

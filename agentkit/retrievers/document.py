@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from agentkit.core.errors import UsageError
 
 
 @dataclass(slots=True)
@@ -53,6 +56,41 @@ class Document:
             chunk=data.get("chunk"),
             score=data.get("score"),
         )
+
+
+def as_document(item: Any) -> Document:
+    """A :class:`Document` from what a retriever may return: a Document, a string, a dict
+    (``text``/``page_content``/``content``, ``metadata``, ``id``, ``source``, ``score``) or
+    an object with ``page_content`` and ``metadata`` (a LangChain or LlamaIndex document)."""
+    if isinstance(item, Document):
+        return item
+    if isinstance(item, str):
+        return Document(item)
+    if isinstance(item, Mapping):
+        get = item.get
+    else:
+        get = lambda key, default=None: getattr(item, key, default)  # noqa: E731
+    text = next((t for key in _TEXT_KEYS if isinstance(t := get(key), str)), None)
+    if text is None:
+        raise UsageError(
+            f"cannot read a document from {type(item).__name__} {str(item)[:80]!r}: a "
+            "retriever must return Documents, strings, or dicts/objects with 'text' or "
+            "'page_content'"
+        )
+    metadata = get("metadata")
+    metadata = dict(metadata) if isinstance(metadata, Mapping) else {}
+    ident, score, chunk = get("id"), get("score"), get("chunk")
+    return Document(
+        text,
+        str(ident) if ident is not None else "",
+        metadata,
+        get("source") if isinstance(get("source"), str) else metadata.get("source"),
+        chunk if isinstance(chunk, int) else None,
+        float(score) if isinstance(score, int | float) else None,
+    )
+
+
+_TEXT_KEYS = ("text", "page_content", "content")
 
 
 def content_hash(text: str) -> str:

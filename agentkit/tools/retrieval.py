@@ -12,6 +12,7 @@ from agentkit.core.config import RunConfig
 from agentkit.core.errors import UsageError
 from agentkit.core.runnable import Runnable
 from agentkit.core.spec import SpecContext, add_builder, dump
+from agentkit.retrievers.document import as_document
 from agentkit.tools.function import FunctionTool
 
 DEFAULT_DESCRIPTION = (
@@ -68,7 +69,7 @@ class RetrieverTool(FunctionTool):
         Args:
             query: what to search for.
         """
-        documents = list(self._search.invoke(query, config))
+        documents = [as_document(d) for d in self._search.invoke(query, config)]
         if not documents:
             return f"No documents found for {query!r}. Try other words."
         return cite(documents, self.snippet_chars)

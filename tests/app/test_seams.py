@@ -28,6 +28,10 @@ ATTACKS = [
     "    ```\n![x](https://evil.example/p.png)\n",  # not a fence: indented 4 spaces
     "text\n    ```\n    ![x](https://evil.example/p.png)\n",
     "- a\n  ```\n![x](https://evil.example/p.png)\n",  # the list (and its fence) ended
+    "`\n`![a](u)`",  # a code span may span lines
+    "   `````\n`````\n\n!<b>[x](y)",  # an indented fence closed at column 0
+    "~~~\n```\n~~~\n![a](u)",  # a tilde fence
+    "```x`y\n`![a](u)`",  # not a fence; its backticks must not pair with the next line's
 ]
 
 
@@ -64,8 +68,10 @@ def test_no_image_or_html_whatever_the_text_and_chunking(pieces: list[str], size
 def test_code_still_shows_as_written() -> None:
     text = "Use `a < b` and\n```python\nif x < 3 and y != 2:\n    print('$')\n```\n"
     assert safe_markdown(text) == text
-    listed = "1. step\n   ```\n   a < b\n   ```\n"
-    assert safe_markdown(listed) == listed
+    listed = "1. step\n   ```\n   a < b\n   ```\n"  # fence lines move to column 0
+    assert safe_markdown(listed) == "1. step\n```\n   a < b\n```\n"
+    not_closed = "```\n``` not a close\n  ```  \n![a](u)"
+    assert safe_markdown(not_closed) == "```\n``` not a close\n```  \n\\![a](u)"
 
 
 # --- a turn always ends, whatever its chain returns ---------------------------------------

@@ -241,3 +241,14 @@ def test_graph_shows_the_retriever_then_each_llm_step() -> None:
     )
     assert len(graph.edges) == 6 and graph.sources == ["n0"] and graph.sinks == ["n6"]
     assert "BM25Retriever" in graph.to_mermaid()
+
+
+def test_a_retriever_returning_strings_or_dicts_works() -> None:
+    from agentkit.core import Lambda
+
+    texts = Lambda(lambda q: ["Paris is in France.", {"text": "Rome is in Italy.", "id": "r"}])
+    llm = FakeListModel(["Paris."])
+    out = RetrievalQA(llm, texts, chain_type="stuff").invoke({"query": "Where is Paris?"})
+    assert out["result"] == "Paris."
+    assert "Paris is in France." in str(llm.calls[0]) and "Rome is in Italy." in str(llm.calls[0])
+    assert [s["id"] for s in out["sources"]][1] == "r"

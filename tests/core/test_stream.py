@@ -175,3 +175,34 @@ def test_join_chunks() -> None:
     assert join_chunks([{"a": 1}, {"b": 2}]) == {"a": 1, "b": 2}
     with pytest.raises(ValueError, match="empty stream"):
         join_chunks([])
+
+
+def test_join_chunks_concatenates_streamed_dict_values() -> None:
+    from agentkit.llms.messages import Message
+
+    chunks = [
+        {"answer": "Hel", "sources": ["a"], "meta": {"t": "x"}, "score": 1},
+        {"answer": "lo", "sources": ["b"], "meta": {"t": "y", "n": 1}, "score": 2},
+        {"reply": Message("assistant", "Hi")},
+        {"reply": Message("assistant", " there"), "answer": None},
+    ]
+    joined = join_chunks(chunks)
+    assert joined["sources"] == ["a", "b"] and joined["score"] == 2
+    assert joined["meta"] == {"t": "xy", "n": 1}
+    assert joined["reply"].content == "Hi there" and joined["answer"] is None
+    assert join_chunks([{"answer": "Hel"}, {"answer": "lo"}]) == {"answer": "Hello"}
+
+
+def test_a_sequence_ending_in_a_dict_stream_joins_it_for_the_next_step() -> None:
+    """A step that cannot stream gets the joined input: the text of every chunk."""
+
+    class Answers(Runnable[str, dict[str, str]]):
+        def invoke(self, input: str, config: Any = None) -> dict[str, str]:
+            return {"answer": "Hello world"}
+
+        def stream(self, input: str, config: Any = None) -> Iterator[dict[str, str]]:
+            yield {"answer": "Hello "}
+            yield {"answer": "world"}
+
+    chain = Answers() | Lambda(lambda d: d["answer"].upper())
+    assert list(chain.stream("q")) == ["HELLO WORLD"]

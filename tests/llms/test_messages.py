@@ -125,3 +125,54 @@ def test_to_messages_rejects_other_inputs_saying_what_is_accepted() -> None:
         to_messages([user("a"), 3])
     with pytest.raises(UsageError, match="unknown message role 'robot'"):
         to_messages([("robot", "x")])
+
+
+@pytest.mark.parametrize(
+    ("raw", "arguments"),
+    [('{"q": "x"}', {"q": "x"}), ({"q": "x"}, {"q": "x"}), ("", {}), ("  ", {}), (None, {})],
+)
+def test_tool_call_parse_reads_json_objects_dicts_and_nothing(raw: object, arguments: dict) -> None:
+    call = ToolCall.parse("c1", "search", raw)
+    assert call == ToolCall("c1", "search", arguments)
+    assert (call.arguments_error, call.raw_arguments) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept", "problem"),
+    [
+        (
+            '{"expression": 2+',
+            '{"expression": 2+',
+            "not valid JSON (Expecting ',' delimiter: line 1 column 17",
+        ),
+        ('["a", 1]', '["a", 1]', "not a JSON object (got a JSON array)"),
+        ('"just text"', '"just text"', "not a JSON object (got a JSON string)"),
+        ([1, 2], "[1, 2]", "not a JSON object (got a JSON array)"),
+    ],
+)
+def test_tool_call_parse_keeps_malformed_arguments_instead_of_raising(
+    raw: object, kept: str, problem: str
+) -> None:
+    call = ToolCall.parse("c1", "calculator", raw)
+    assert (call.id, call.name, call.arguments, call.raw_arguments) == (
+        "c1", "calculator", {}, kept,
+    )  # fmt: skip
+    assert call.arguments_error is not None and call.arguments_error.startswith(problem)
+
+
+def test_malformed_tool_call_survives_dict_round_trips() -> None:
+    bad = ToolCall.parse("c1", "calculator", '{"expression": 2+')
+    data = bad.to_dict()
+    assert data["arguments"] == {} and data["raw_arguments"] == '{"expression": 2+'
+    assert ToolCall.from_dict(data) == bad
+    message = Message("assistant", "", [bad, ToolCall("c2", "f", {"a": 1})])
+    assert Message.from_dict(message.to_dict()).tool_calls == message.tool_calls
+    # a script may give the arguments as the model's text, as OpenAI sends them
+    assert (
+        ToolCall.from_dict({"id": "c1", "name": "calculator", "arguments": '{"expression": 2+'})
+        == bad
+    )
+    assert ToolCall.from_dict({"id": "c3", "name": "f", "arguments": '{"a": 1}'}) == ToolCall(
+        "c3", "f", {"a": 1}
+    )
+    assert "raw_arguments" not in ToolCall("c2", "f", {"a": 1}).to_dict()

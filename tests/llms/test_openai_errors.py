@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("httpx")
 
 from agentkit.core.errors import ModelOutputError, RunError, RunTimeoutError, UsageError
-from agentkit.llms import Message, model_requests, user
+from agentkit.llms import Message, ToolCall, assistant, model_requests, tool, user
 from agentkit.llms.openai_compat import ModelServerError, OpenAICompatModel
 from agentkit.llms.openai_compat.transport import (
     Endpoint,
@@ -173,14 +173,34 @@ def test_error_payload_with_200_and_non_json_replies(server: FakeOpenAIServer) -
         model.invoke("hi")
 
 
-def test_invalid_tool_arguments_raise_model_output_error(server: FakeOpenAIServer) -> None:
+def test_invalid_tool_arguments_become_a_malformed_call_not_an_error(
+    server: FakeOpenAIServer,
+) -> None:
     body = Step.fixture("openai_tool_calls.json").body.replace(
         '"{\\"timezone\\":\\"Europe/Paris\\"}"', '"{timezone: Europe/Paris"'
     )
+    assert "{timezone: Europe/Paris" in body
     server.enqueue(Step(body))
-    with pytest.raises(ModelOutputError, match="'get_time' are not valid JSON") as info:
-        make(server).invoke("time?")
-    assert info.value.text == "{timezone: Europe/Paris"
+    weather, time_call = make(server).invoke("time?").tool_calls
+    assert (weather.arguments, weather.arguments_error) == (
+        {"city": "Paris", "unit": "celsius"},
+        None,
+    )
+    assert (time_call.id, time_call.name) == ("call_0lS5CqE3u8Q1dXbU7n6Yk2Zr", "get_time")
+    assert (time_call.arguments, time_call.raw_arguments) == ({}, "{timezone: Europe/Paris")
+    assert time_call.arguments_error is not None
+    assert time_call.arguments_error.startswith("not valid JSON (Expecting property name")
+
+
+def test_malformed_tool_call_goes_back_as_a_valid_json_object(server: FakeOpenAIServer) -> None:
+    # vLLM json.loads every assistant tool call's arguments: the raw text would be a 400
+    bad = ToolCall.parse("c1", "get_time", "{timezone: Europe/Paris")
+    server.enqueue(Step.fixture("openai_completion.json"))
+    make(server).invoke([user("time?"), assistant("", [bad]), tool("Error: ...", "c1")])
+    sent = server.bodies()[0]["messages"][1]["tool_calls"][0]
+    assert sent == {
+        "id": "c1", "type": "function", "function": {"name": "get_time", "arguments": "{}"},
+    }  # fmt: skip
 
 
 def test_requests_are_forbidden_when_the_switch_is_off(server: FakeOpenAIServer) -> None:

@@ -75,6 +75,25 @@ def test_stream_state_accepts_calls_without_index_and_dict_arguments() -> None:
     assert final.usage is None
 
 
+def test_stream_state_keeps_a_call_with_bad_arguments_like_the_non_streamed_path() -> None:
+    state = StreamState()
+    pieces = ['{"expression": ', "2+"]
+    first = {"index": 0, "id": "c1", "function": {"name": "calculator", "arguments": ""}}
+    state.feed(chunk({"tool_calls": [first]}))
+    for piece in pieces:
+        state.feed(chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}))
+    good = {
+        "index": 1,
+        "id": "c2",
+        "function": {"name": "calculator", "arguments": '{"expression": "1+1"}'},
+    }
+    state.feed(chunk({"tool_calls": [good]}, "tool_calls"))
+    bad_call, good_call = state.final().tool_calls
+    assert bad_call == ToolCall.parse("c1", "calculator", '{"expression": 2+')
+    assert bad_call.raw_arguments == '{"expression": 2+' and bad_call.arguments_error
+    assert good_call == ToolCall("c2", "calculator", {"expression": "1+1"})
+
+
 def test_stream_state_rejects_bad_chunks() -> None:
     with pytest.raises(ModelOutputError, match="malformed stream chunk"):
         StreamState().feed('{"choices": [')

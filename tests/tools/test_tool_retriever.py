@@ -80,3 +80,26 @@ def test_spec_round_trip_and_errors() -> None:
     assert loaded.invoke("Paris").startswith("[1] geo/france.md")
     with pytest.raises(UsageError, match="retriever"):
         retriever_tool("not a retriever")  # type: ignore[arg-type]
+
+
+def test_retrievers_returning_strings_dicts_or_foreign_documents_are_cited() -> None:
+    from agentkit.core import Lambda
+
+    class ForeignDoc:  # shaped like a LangChain Document
+        def __init__(self, page_content: str, metadata: dict[str, object]) -> None:
+            self.page_content, self.metadata, self.id = page_content, metadata, None
+
+    mixed = Lambda(
+        lambda q: [
+            "plain text hit",
+            {"page_content": "dict hit", "metadata": {"source": "d.md"}, "score": 0.5},
+            ForeignDoc("foreign hit", {"source": "f.md", "page": 2}),
+        ]
+    )
+    out = retriever_tool(mixed).invoke("anything")
+    lines = out.splitlines()
+    assert lines[0].endswith(": plain text hit")
+    assert lines[1] == "[2] d.md (score 0.500): dict hit"
+    assert lines[2] == "[3] f.md p.2: foreign hit"
+    bad = run_tool_safely(retriever_tool(Lambda(lambda q: [42])), "x")
+    assert bad.error is not None and "cannot read a document from int" in bad.observation

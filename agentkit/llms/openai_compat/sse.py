@@ -4,7 +4,8 @@
 several; comments and other fields ignored; ``[DONE]`` ends the stream). :class:`StreamState`
 turns ``chat.completion.chunk`` payloads into :class:`Message` chunks, accumulating tool-call
 deltas by their ``index``; :meth:`StreamState.final` is the last chunk, carrying the tool
-calls, usage and finish reason.
+calls, usage and finish reason. Joined argument text that is not a JSON object gives a
+malformed call, as in a non-streamed reply (:meth:`ToolCall.parse`).
 
 A payload that is not JSON raises :class:`ModelOutputError` (the stream is not silently
 repaired: a dropped chunk would change the reply's text without anyone noticing).
@@ -19,11 +20,7 @@ from typing import Any
 
 from agentkit.core.errors import ModelOutputError
 from agentkit.llms.messages import Message, ToolCall, Usage
-from agentkit.llms.openai_compat.wire import (
-    check_error_payload,
-    parse_arguments,
-    response_metadata,
-)
+from agentkit.llms.openai_compat.wire import check_error_payload, response_metadata
 
 DONE = "[DONE]"
 
@@ -120,7 +117,7 @@ class StreamState:
 
     def tool_calls(self) -> list[ToolCall]:
         return [
-            ToolCall(c.id or f"call_{i}", c.name, parse_arguments(c.arguments, c.name))
+            ToolCall.parse(c.id or f"call_{i}", c.name, c.arguments)
             for i, c in sorted(self.calls.items())
         ]
 

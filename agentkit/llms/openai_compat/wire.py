@@ -1,7 +1,10 @@
 """The OpenAI chat-completions wire format: request bodies out, results in.
 
 Messages map one to one (``tool`` messages carry ``tool_call_id``; assistant tool calls go
-out as ``{"id", "type": "function", "function": {"name", "arguments": "<json>"}}``).
+out as ``{"id", "type": "function", "function": {"name", "arguments": "<json>"}}``; a
+malformed call, whose arguments were not a JSON object, goes out with ``"{}"``).
+Tool-call arguments that are not a JSON object do not raise: they are the model's mistake
+(:meth:`~agentkit.llms.messages.ToolCall.parse`); a reply that is not a completion does.
 Generation params map to ``temperature``, ``top_p``, ``top_k`` (sent only when set: vLLM and
 llama.cpp accept it, OpenAI does not), ``max_tokens``, ``stop`` and ``seed``.
 """
@@ -44,6 +47,8 @@ def message_to_wire(message: Message) -> dict[str, Any]:
             {
                 "id": tc.id,
                 "type": "function",
+                # a malformed call goes back as "{}": its text is not JSON, and servers that
+                # parse the history's arguments (vLLM) would reject the request
                 "function": {"name": tc.name, "arguments": json.dumps(tc.arguments)},
             }
             for tc in message.tool_calls
@@ -141,35 +146,13 @@ def build_body(
     return body
 
 
-def parse_arguments(raw: Any, name: str) -> dict[str, Any]:
-    """Tool-call arguments: a JSON object string (OpenAI) or already a dict (some servers)."""
-    if isinstance(raw, Mapping):
-        return dict(raw)
-    text = raw if isinstance(raw, str) else ""
-    if not text.strip():
-        return {}
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ModelOutputError(
-            f"the arguments of the model's call to tool {name!r} are not valid JSON ({exc.msg})",
-            text,
-            hint="Reply with the tool arguments as one JSON object",
-        ) from exc
-    if not isinstance(value, dict):
-        raise ModelOutputError(
-            f"the arguments of the model's call to tool {name!r} are not a JSON object",
-            text,
-            hint="Reply with the tool arguments as one JSON object",
-        )
-    return value
-
-
 def parse_tool_call(raw: Mapping[str, Any], position: int) -> ToolCall:
+    """One ``tool_calls`` entry; arguments that are not a JSON object give a malformed call
+    (see :meth:`ToolCall.parse`): the model's mistake, for the agent to send back."""
     function = raw.get("function") or {}
     name = str(function.get("name") or "")
     call_id = str(raw.get("id") or f"call_{position}")
-    return ToolCall(call_id, name, parse_arguments(function.get("arguments"), name))
+    return ToolCall.parse(call_id, name, function.get("arguments"))
 
 
 def check_error_payload(data: Any) -> None:
