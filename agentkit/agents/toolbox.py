@@ -42,14 +42,53 @@ def as_tools(tools: Sequence[Any]) -> list[Tool]:
 
 
 def describe_tools(tools: Sequence[Tool]) -> str:
-    """One line per tool for a text prompt: name, description and JSON arguments."""
+    """One line per tool for a text prompt: name, description and arguments, each with its
+    type, and ``optional`` (with the default) for those not required:
+    ``Arguments: city (string), units (one of "C" | "F", optional, default "C")``."""
     lines = []
     for t in tools:
-        properties = (t.args_schema or {}).get("properties") or {}
-        args = {k: v.get("type", "any") for k, v in properties.items() if isinstance(v, dict)}
-        suffix = f" Arguments: {json.dumps(args)}" if args else ""
+        schema = t.args_schema or {}
+        properties = schema.get("properties") or {}
+        required = set(schema.get("required") or ())
+        args = [
+            f"{name} ({_argument_text(spec, name in required)})"
+            for name, spec in properties.items()
+            if isinstance(spec, dict)
+        ]
+        suffix = f" Arguments: {', '.join(args)}" if args else ""
         lines.append(f"{t.name}: {t.description.strip()}{suffix}")
     return "\n".join(lines)
+
+
+def _argument_text(spec: dict[str, Any], required: bool) -> str:
+    text = _type_text(spec)
+    if not required:
+        text += ", optional"
+        if "default" in spec and spec["default"] is not None:
+            text += f", default {json.dumps(spec['default'], ensure_ascii=False, default=str)}"
+    return text
+
+
+def _type_text(spec: Any) -> str:
+    """A JSON schema's type in a few words (``string``, ``array of number``, ``one of
+    [...]``, ``string or integer``; ``any`` when it says nothing)."""
+    if not isinstance(spec, dict):
+        return "any"
+    if isinstance(spec.get("enum"), list):
+        values = (json.dumps(v, ensure_ascii=False, default=str) for v in spec["enum"])
+        return "one of " + " | ".join(values)
+    options = spec.get("anyOf") or spec.get("oneOf")
+    if isinstance(options, list):
+        kinds = [
+            _type_text(o) for o in options if not (isinstance(o, dict) and o.get("type") == "null")
+        ]
+        return " or ".join(dict.fromkeys(kinds)) or "any"
+    kind = spec.get("type")
+    if isinstance(kind, list):
+        return " or ".join(str(k) for k in kind if k != "null") or "any"
+    if kind == "array":
+        return f"array of {_type_text(spec.get('items'))}" if spec.get("items") else "array"
+    return str(kind) if kind else "any"
 
 
 def unknown_tool_message(name: str, names: Sequence[str]) -> str:

@@ -314,10 +314,23 @@ def _span_steps(tracer: InMemoryTracer) -> list[dict[str, Any]]:
             "name": s.name,
             "span_kind": s.kind,
             "seconds": s.duration,
-            "input": s.input,
-            "output": s.output,
+            "input": _bounded(s.input),
+            "output": _bounded(s.output),
             "error": s.error,
         }
         for s in spans
         if s.kind in SPAN_KINDS
     ]
+
+
+STEP_CHARS = 4000  # a step's input or output kept with the answer, at most
+
+
+def _bounded(value: Any) -> Any:
+    """``value`` as stored with the answer: small values as they are, big ones as the start
+    of their text. A model's input holds the whole history, so storing it whole would make
+    the history file grow with the square of the chat's length."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= STEP_CHARS:
+        return value
+    return f"{text[:STEP_CHARS]} [... {len(text) - STEP_CHARS:,} more characters]"

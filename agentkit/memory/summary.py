@@ -81,7 +81,12 @@ class SummaryBufferMemory(BaseMemory):
         self.custom_prompt = prompt is not None
         self.prompt = default_summary_prompt() if prompt is None else _as_prompt(prompt)
         self.summary_role = summary_role
-        self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}  # one per session: others never wait
+        self._locks_guard = threading.Lock()
+
+    def _lock(self, session: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(session, threading.Lock())
 
     def _state(self, session: str) -> tuple[str, int]:
         state = self.store.get_value(session, self.state_key) or {}  # type: ignore[attr-defined]
@@ -99,7 +104,10 @@ class SummaryBufferMemory(BaseMemory):
         return [Message(self.summary_role, SUMMARY_PREFIX + summary), *recent]
 
     def save(self, session: str, turn: Sequence[Message]) -> None:
-        with self._lock:
+        """Append ``turn`` and fold the oldest turns into the summary while the rest is over
+        ``max_tokens``. Saves of one session run one at a time; other sessions do not wait
+        for its summarising call."""
+        with self._lock(session):
             self.store.append(session, turn)
             summary, folded = self._state(session)
             messages = self.store.messages(session)
@@ -124,7 +132,7 @@ class SummaryBufferMemory(BaseMemory):
         return (reply.content if isinstance(reply, Message) else str(reply)).strip()
 
     def clear(self, session: str = "default") -> None:
-        with self._lock:
+        with self._lock(session):
             self.store.clear(session)
 
     def to_dict(self) -> dict[str, Any]:

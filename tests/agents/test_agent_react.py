@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -202,3 +202,19 @@ def test_step_records_are_plain_data() -> None:
     data = step.to_dict()
     assert data["tool_input"] == {"text": "hi"} and data["observation"] == "hi"
     assert Step.from_dict(data) == step
+
+
+def test_the_prompt_describes_argument_types_and_which_are_optional() -> None:
+    @tool
+    def weather(city: str, units: Literal["C", "F"] = "C", days: list[int] | None = None) -> str:
+        """Weather for a city."""
+        return f"{city}: 20 {units}"
+
+    model = FakeListModel(["Final Answer: fine"])
+    create_react_agent(model, [weather, get_tool("today")]).invoke("weather?")
+    prompt = str(model.calls[0])
+    assert (
+        'weather: Weather for a city. Arguments: city (string), units (one of "C" | "F", '
+        'optional, default "C"), days (array of integer, optional)'
+    ) in prompt
+    assert "Arguments: timezone (string, optional)" in prompt

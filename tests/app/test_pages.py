@@ -307,3 +307,18 @@ def test_a_stopped_answer_is_kept_and_marked(
     assert any(c.value.endswith("stopped") for c in at.caption)
     stored = ChatSessions(app_home / "history.sqlite").entries("s1")
     assert stored[1].metadata["stopped"] is True
+
+
+def test_a_turn_that_cannot_be_saved_is_reported_once_and_the_page_recovers(
+    make_app: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(self: Any, session: str, question: str, result: Any) -> int:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ChatSessions, "record", full_disk)
+    at = ask(make_app(), "What is 25% of 300?")
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "could not be saved" in errors[0] and "disk full" in errors[0]
+    assert "ak_turn" not in at.session_state
+    at.run()  # the next run neither retries the save nor repeats the error
+    assert not at.exception and not at.error

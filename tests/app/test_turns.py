@@ -189,3 +189,20 @@ def test_the_chat_chain_sees_the_session_history(tmp_path: Path) -> None:
     assert ("assistant", "first answer") in second_call
     assert second_call[-1] == ("user", "What is my name?")
     assert len(sessions.history("s")) == 4  # the memory wrote nothing twice
+
+
+def test_steps_keep_at_most_the_start_of_a_long_prompt() -> None:
+    from agentkit.app.turns import STEP_CHARS, _bounded
+    from agentkit.retrievers import Document
+
+    docs = [Document("z" * 20_000, id="long", source="long.md")]
+    chain = build_chain(
+        ChainSettings("rag", k=1), FakeListModel(["ok"]), fixtures.StaticRetriever(docs)
+    )
+    result = Turn(chain, "and now?", "s").start().wait(5)
+    assert result is not None and result.error is None
+    for step in result.steps:
+        for value in (step["input"], step["output"]):
+            assert len(str(value)) < STEP_CHARS + 50
+    assert _bounded("a" * (STEP_CHARS + 7)) == "a" * STEP_CHARS + " [... 7 more characters]"
+    assert _bounded(["short", 1]) == ["short", 1]  # small values keep their shape

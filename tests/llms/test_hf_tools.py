@@ -77,7 +77,7 @@ def test_description_lists_tools_and_the_call_format() -> None:
         ("  Paris is sunny.  ", "Paris is sunny.", []),
         (block("launch_rockets", {}), block("launch_rockets", {}), []),
         ("```json\n{not json}\n```", "```json\n{not json}\n```", []),
-        ('```json\n{"tool": "now", "arguments": [1]}\n```', None, []),
+        ('```json\n{"tool": "now", "arguments": [1]}\n```', "", [("now", {})]),  # malformed
         ("{'tool': 'now'}", "{'tool': 'now'}", []),
     ],
 )
@@ -89,9 +89,24 @@ def test_parse_tool_calls(reply: str, text: str | None, calls: list[tuple[str, d
     assert all(re.fullmatch(r"call_[0-9a-f]{12}", c.id) for c in parsed)
 
 
+def test_broken_calls_of_known_tools_are_malformed_calls_not_text() -> None:
+    """The agent answers a malformed call with its problem so the model can retry; left as
+    text, the block would end the run as if it were the answer."""
+    reply = '```json\n{"tool": "get_weather", "arguments": {"city": Paris}}\n```'
+    text, [call] = parse_tool_calls(reply, NAMES)
+    assert text == "" and call.name == "get_weather" and call.arguments == {}
+    assert call.arguments_error is not None and call.arguments_error.startswith("not valid JSON")
+    assert call.raw_arguments is not None and "Paris" in call.raw_arguments
+    _, [listed] = parse_tool_calls('```json\n{"tool": "now", "arguments": 5}\n```', NAMES)
+    assert listed.arguments_error == "not a JSON object (got a JSON number)"
+    unknown = '```json\n{"tool": "launch", "arguments": {oops}}\n```'
+    assert parse_tool_calls(unknown, NAMES) == (unknown, [])
+
+
 @pytest.mark.parametrize(
     "reply",
     [
+        '```json\n{"tool": "get_weather", "arguments": {"city": Paris}}\n```',
         " Let me check.\n" + block("get_weather", {"city": "Oslo"}) + "\nDone. ",
         block("now", {}),
         '{"tool": "now", "arguments": {}}',

@@ -130,3 +130,33 @@ def test_summary_memories_round_trip_through_specs(tmp_path: Path) -> None:
         assert type(loaded) is type(memory) and loaded.to_dict() == data
     assert "max_tokens" not in memories[0].to_dict()
     assert memories[0].to_dict()["prompt"]["template"] == "{summary} + {new_lines}"
+
+
+def test_a_slow_summary_of_one_session_does_not_hold_up_another() -> None:
+    import threading
+
+    entered, release = threading.Event(), threading.Event()
+
+    def summarise(messages: list[Message], params: GenerationParams) -> str:
+        if "slow session" in messages[-1].content:
+            entered.set()
+            assert release.wait(10), "the test never released the slow summary"
+        return "summary"
+
+    memory = SummaryMemory(FunctionModel(summarise))
+    slow = threading.Thread(target=memory.save, args=("a", [user("slow session"), assistant("ok")]))
+    slow.start()
+    assert entered.wait(10)
+    done = threading.Event()
+    fast = threading.Thread(
+        target=lambda: (memory.save("b", [user("quick"), assistant("ok")]), done.set())
+    )
+    fast.start()
+    try:
+        assert done.wait(5), "session b waited for session a's summary"
+        assert memory.summary("b") == "summary" and memory.summary("a") == ""
+    finally:
+        release.set()
+        slow.join(10)
+        fast.join(10)
+    assert memory.summary("a") == "summary"

@@ -23,6 +23,7 @@ from agentkit.app.sources import DOCUMENTS_PAGE
 from agentkit.app.turns import Turn
 
 TURN = "ak_turn"
+NOT_SAVED = "ak_not_saved"
 
 
 def current_session(sessions: ChatSessions) -> str:
@@ -165,11 +166,19 @@ def run_turn(turn: Turn) -> None:
 
 
 def finish_turn(sessions: ChatSessions, turn: Turn) -> None:
+    """Save a finished turn. It leaves the session state first: a turn that cannot be saved
+    is reported once (on the next run of the page), never retried on every rerun."""
     result = turn.wait(timeout=30)
     if result is None:
         return
-    sessions.record(turn.session, turn.question, result)
     st.session_state.pop(TURN, None)
+    try:
+        sessions.record(turn.session, turn.question, result)
+    except Exception as exc:
+        st.session_state[NOT_SAVED] = (
+            f"The last answer could not be saved to the chat history ({type(exc).__name__}: "
+            f"{exc}); its text was: {result.answer}"
+        )
 
 
 def render() -> None:
@@ -179,6 +188,9 @@ def render() -> None:
     session = current_session(sessions)
     chats_sidebar(sessions, session)
     st.title("Chat")
+    not_saved = st.session_state.pop(NOT_SAVED, None)
+    if not_saved:
+        st.error(plain(not_saved))
     turn: Turn | None = st.session_state.get(TURN)
     if turn is not None and (turn.done or turn.cancelled):
         finish_turn(sessions, turn)

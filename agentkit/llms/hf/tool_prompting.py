@@ -123,21 +123,33 @@ def parse_tool_calls(text: str, names: Sequence[str]) -> tuple[str, list[ToolCal
 
 
 def _calls(raw: str, names: Sequence[str]) -> list[ToolCall]:
+    """The calls in a JSON block. A block that names a known tool but whose JSON (or whose
+    ``arguments``) is broken gives a malformed call (see :meth:`ToolCall.parse`), which the
+    agent answers with the problem, rather than no call (which would end the run)."""
     try:
         data = json.loads(raw)
-    except ValueError:
-        return []
+    except (ValueError, RecursionError):
+        named = _NAMED.search(raw)
+        if named is None or named.group(1) not in names:
+            return []
+        return [ToolCall.parse(_new_id(), named.group(1), raw)]
     items = data if isinstance(data, list) else [data]
     calls = []
     for item in items:
         if not isinstance(item, dict):
             return []
         name = item.get("tool", item.get("name"))
-        arguments = item.get("arguments", {})
-        if not isinstance(name, str) or name not in names or not isinstance(arguments, dict):
+        if not isinstance(name, str) or name not in names:
             return []
-        calls.append(ToolCall(f"call_{uuid.uuid4().hex[:12]}", name, arguments))
+        calls.append(ToolCall.parse(_new_id(), name, item.get("arguments", {})))
     return calls
+
+
+def _new_id() -> str:
+    return f"call_{uuid.uuid4().hex[:12]}"
+
+
+_NAMED = re.compile(r'"(?:tool|name)"\s*:\s*"([^"\\]+)"')
 
 
 class ToolCallFilter:
