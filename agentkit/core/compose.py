@@ -5,7 +5,7 @@ and are re-exported here."""
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from collections.abc import Sequence as Seq
 from typing import TYPE_CHECKING, Any
 
@@ -131,6 +131,16 @@ class Sequence(Flow[Any, Any]):
             chunks = step.transform(chunks, config)
         yield from chunks
 
+    @traced
+    async def astream(self, input: Any, config: ConfigLike = None) -> AsyncIterator[Any]:
+        """Natively async: each step's ``atransform`` consumes the previous step's chunks
+        on the event loop (a model's async stream is used as it is, not through a thread)."""
+        chunks = self.steps[0].astream(input, config)
+        for step in self.steps[1:]:
+            chunks = step.atransform(chunks, config)
+        async for chunk in chunks:
+            yield chunk
+
     def graph(self) -> Graph:
         from agentkit.core.graph import Graph
 
@@ -183,6 +193,10 @@ class Passthrough(Runnable[Any, Any]):
 
     def transform(self, chunks: Any, config: ConfigLike = None) -> Iterator[Any]:
         yield from chunks
+
+    async def atransform(self, chunks: Any, config: ConfigLike = None) -> AsyncIterator[Any]:
+        async for chunk in chunks:
+            yield chunk
 
     @staticmethod
     def assign(**steps: Any) -> Assign:

@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from agentkit.core.config import ConfigLike, RunConfig, ensure_config
 from agentkit.core.errors import RunTimeoutError, SpecError
-from agentkit.core.streams import _joined_or_list, iterate_in_thread, join_chunks
+from agentkit.core.streams import (
+    _joined_or_list,
+    iterate_in_thread,
+    join_chunks,
+    transform_in_thread,
+)
 from agentkit.core.tracing import Span, end_span, start_span
 
 if TYPE_CHECKING:
@@ -112,6 +117,20 @@ class Runnable(ABC, Generic[In, Out]):
             return
         async for chunk in iterate_in_thread(lambda: self.stream(input, config)):
             yield chunk
+
+    async def atransform(
+        self, chunks: AsyncIterator[Any], config: ConfigLike = None
+    ) -> AsyncIterator[Out]:
+        """Async :meth:`transform`: by default the chunks are joined and the node streams on
+        the whole with :meth:`astream` (natively async where the node is); a node that
+        overrides only the sync ``transform`` (a streaming parser) runs it in a worker
+        thread, fed chunk by chunk."""
+        if type(self).transform is not Runnable.transform:
+            async for out in transform_in_thread(lambda it: self.transform(it, config), chunks):
+                yield out
+            return
+        async for out in self.astream(join_chunks([c async for c in chunks]), config):
+            yield out
 
     # --- composition -----------------------------------------------------------------
 

@@ -86,4 +86,31 @@ async def iterate_in_thread(make: Callable[[], Iterator[Any]]) -> AsyncIterator[
         await asyncio.shield(worker)
 
 
-__all__ = ["iterate_in_thread", "join_chunks"]
+async def transform_in_thread(
+    transform: Callable[[Iterator[Any]], Iterator[Any]], chunks: AsyncIterator[Any]
+) -> AsyncIterator[Any]:
+    """Run a sync ``transform`` (chunks in, chunks out) in a worker thread, feeding it the
+    async ``chunks`` one by one as it asks for them; yield its output on the event loop."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    source = chunks.__aiter__()
+
+    async def following() -> tuple[bool, Any]:
+        try:
+            return True, await source.__anext__()
+        except StopAsyncIteration:
+            return False, None
+
+    def pulled() -> Iterator[Any]:  # runs in the worker thread
+        while True:
+            more, item = asyncio.run_coroutine_threadsafe(following(), loop).result()
+            if not more:
+                return
+            yield item
+
+    async for out in iterate_in_thread(lambda: transform(pulled())):
+        yield out
+
+
+__all__ = ["iterate_in_thread", "join_chunks", "transform_in_thread"]

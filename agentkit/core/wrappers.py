@@ -137,6 +137,9 @@ class Configured(Runnable[Any, Any]):
     def astream(self, input: Any, config: ConfigLike = None) -> AsyncIterator[Any]:
         return self.inner.astream(input, self._config(config))
 
+    def atransform(self, chunks: Any, config: ConfigLike = None) -> AsyncIterator[Any]:
+        return self.inner.atransform(chunks, self._config(config))
+
     def graph(self) -> Graph:
         return self.inner.graph()
 

@@ -12,7 +12,7 @@ from agentkit.core.errors import UsageError
 from agentkit.evals import results as res
 from agentkit.evals.datasets import Dataset
 from agentkit.evals.journal import Journal
-from agentkit.evals.meta import environment, run_metadata
+from agentkit.evals.meta import chain_info, environment, run_metadata, same_chain
 
 if TYPE_CHECKING:
     from agentkit.evals.runner import EvalRunner
@@ -46,8 +46,10 @@ class RunFolder:
             )
         if self.resume and run_file.exists():
             self.meta = json.loads(run_file.read_text("utf-8"))
-            self._check_same(names)
+            self._check_same(names, done)
             self.meta.setdefault("resumed", []).append(_now())
+            if self.extra and "selection" in self.extra:
+                self.meta["selection"] = self.extra["selection"]
         else:
             self.meta = run_metadata(
                 self.runner.chain, self.dataset, names, self.runner.options(), self.extra
@@ -59,7 +61,15 @@ class RunFolder:
         self.journal.open()
         return {r["id"]: r for r in done}
 
-    def _check_same(self, names: list[str]) -> None:
+    def _check_same(self, names: list[str], done: list[dict[str, Any]]) -> None:
+        """Refuse to mix results: the chain, dataset and metrics must be the run's own."""
+        chain = self.meta.get("chain")
+        if chain and not same_chain(chain, chain_info(self.runner.chain)):
+            raise UsageError(
+                f"cannot resume {self.path}: it was run with a different chain "
+                f"({chain.get('name')!r}; its spec or graph has changed since); resuming would "
+                "mix the two chains' answers. Use another --out, or the chain it was run with"
+            )
         before = self.meta.get("dataset", {}).get("sha256")
         if before and before != self.dataset.sha256:
             raise UsageError(
@@ -71,6 +81,17 @@ class RunFolder:
                 f"cannot resume {self.path}: it was run with metrics {self.meta['metrics']}, "
                 f"now {names}; resume with the same --metrics or use another --out"
             )
+        examples = {ex.id: ex for ex in self.dataset}
+        for record in done:
+            ex = examples.get(record["id"])
+            if ex is not None and (
+                record.get("question") != ex.question
+                or list(record.get("answers") or []) != list(ex.answers)
+            ):
+                raise UsageError(
+                    f"cannot resume {self.path}: example {ex.id!r} has changed since it was "
+                    "scored (question or gold answers differ from the journal); use another --out"
+                )
 
     def close(self) -> None:
         self.journal.close()

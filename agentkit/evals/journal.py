@@ -66,7 +66,8 @@ class Journal:
                     fh.truncate(keep)
                     fh.flush()
                     os.fsync(fh.fileno())
-        self._fh = self.path.open("a", encoding="utf-8")
+        # a lone surrogate in model text (half an emoji) is written as its JSON escape
+        self._fh = self.path.open("a", encoding="utf-8", errors="backslashreplace")
 
     def append(self, record: dict[str, Any]) -> None:
         """Write one record durably (thread-safe)."""

@@ -9,8 +9,9 @@ field alone, or a function ``(Example) -> input``.
 Output (``output_map``): a string or a message is the answer; a list of documents is a
 retrieval result; a dict gives the answer from ``result``/``answer``/``output``/``text``
 and the retrieved documents from ``source_documents``/``documents``/``sources``
-(RetrievalQA's output). Pass ``{"text": key, "retrieved_ids": key, "contexts": key}`` to
-name the keys, or a function ``(output) -> {"text", "retrieved_ids", "contexts"}``.
+(RetrievalQA's output); a dict with none of these keys is an error. Pass
+``{"text": key, "retrieved_ids": key, "contexts": key}`` to name the keys, or a function
+``(output) -> {"text", "retrieved_ids", "contexts"}``.
 """
 
 from __future__ import annotations
@@ -120,6 +121,14 @@ def default_output(output: Any) -> dict[str, Any]:
         ids, texts = _documents(output)
         return _checked({"retrieved_ids": ids, "contexts": texts})
     if isinstance(output, Mapping):
+        known = (*ANSWER_KEYS, *DOCUMENT_KEYS, *CONTEXT_KEYS)
+        if not any(key in output for key in known):
+            keys = ", ".join(repr(str(k)) for k in list(output)[:10]) or "none"
+            raise WiringError(
+                f"the chain's output dict has no answer key ({', '.join(ANSWER_KEYS)}) and no "
+                f"documents key; its keys: {keys}. Name the answer with "
+                "output_map={'text': '<key>'} (or --output-map text=<key>)"
+            )
         fields: dict[str, Any] = {}
         for key in ANSWER_KEYS:
             if key in output:

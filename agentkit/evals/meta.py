@@ -4,6 +4,7 @@ commit, the seed, package versions and the run options."""
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import platform
 import subprocess
 import sys
@@ -76,6 +77,30 @@ def chain_spec(chain: Any) -> tuple[dict[str, Any] | None, str | None]:
         return None, str(exc)
 
 
+def chain_info(chain: Any) -> dict[str, Any]:
+    """The chain's name, spec (with ``spec_error`` when it has none) and graph node names,
+    as saved in ``run.json`` (JSON round-tripped, so it compares equal to a loaded copy)."""
+    spec_data, spec_error = chain_spec(chain)
+    info: dict[str, Any] = {
+        "name": getattr(chain, "name", type(chain).__name__),
+        "spec": spec_data,
+        "graph": _graph_names(chain),
+    }
+    if spec_error:
+        info["spec_error"] = spec_error
+    loaded: dict[str, Any] = json.loads(json.dumps(info, ensure_ascii=False, default=str))
+    return loaded
+
+
+def same_chain(before: Mapping[str, Any], now: Mapping[str, Any]) -> bool:
+    """Whether two :func:`chain_info` describe the same chain: equal specs when both have
+    one, else the same name and graph (a chain of local functions has no spec, and one
+    over a freshly built index may have none until the index is saved)."""
+    if before.get("spec") is not None and now.get("spec") is not None:
+        return before.get("spec") == now.get("spec")
+    return (before.get("name"), before.get("graph")) == (now.get("name"), now.get("graph"))
+
+
 def run_metadata(
     chain: Any,
     dataset: Dataset,
@@ -84,14 +109,9 @@ def run_metadata(
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What produced a run's results (see also :func:`environment`)."""
-    spec_data, spec_error = chain_spec(chain)
     meta: dict[str, Any] = {
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "chain": {
-            "name": getattr(chain, "name", type(chain).__name__),
-            "spec": spec_data,
-            "graph": _graph_names(chain),
-        },
+        "chain": chain_info(chain),
         "dataset": {
             "path": dataset.path,
             "sha256": dataset.sha256,
@@ -103,8 +123,6 @@ def run_metadata(
         "options": dict(options),
         "argv": list(sys.argv),
     }
-    if spec_error:
-        meta["chain"]["spec_error"] = spec_error
     if extra:
         meta.update(extra)
     return meta

@@ -233,7 +233,9 @@ def _all_examples(run: EvalRun, scores: list[dict[str, float]], keys: list[str])
 def write_report(run: EvalRun, path: str | Path, title: str | None = None) -> Path:
     """Write the report of ``run`` to ``path`` (atomically)."""
     target = Path(path)
-    write_text(target, render_report(run, title))
+    # a lone surrogate in model text cannot be encoded: it shows as "?"
+    html = render_report(run, title).encode("utf-8", "replace").decode("utf-8")
+    write_text(target, html)
     return target
 
 

@@ -131,10 +131,16 @@ def write_text(path: Path, text: str) -> None:
     atomic_write_text(path, text)
 
 
+def json_text(data: Any, indent: int | None = None) -> str:
+    """``data`` as JSON that UTF-8 can encode: a lone surrogate in model text (half an
+    emoji) becomes its ``\\uXXXX`` escape, which reads back as the same string."""
+    text = json.dumps(data, indent=indent, ensure_ascii=False, default=str)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def write_json(path: Path, data: Any) -> None:
-    write_text(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    write_text(path, json_text(data, indent=2) + "\n")
 
 
 def write_jsonl(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
-    lines = [json.dumps(r, ensure_ascii=False, default=str) for r in records]
-    write_text(path, "".join(line + "\n" for line in lines))
+    write_text(path, "".join(json_text(r) + "\n" for r in records))

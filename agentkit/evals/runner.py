@@ -5,8 +5,9 @@ timeout per attempt and ``retries`` more attempts on failure, traced with its ow
 :class:`~agentkit.core.tracing.InMemoryTracer` (the spans are kept with the result). Each
 finished example is appended to the run's journal and fsynced, so a killed run resumes
 where it stopped (``resume=True``) without losing or re-scoring an example. A chain that
-raises a :class:`~agentkit.core.errors.UsageError` (a developer mistake) stops the run;
-other failures are recorded on the example, which is scored as an empty answer. (A chain
+raises a :class:`~agentkit.core.errors.UsageError` (a developer mistake, such as an output
+the harness cannot read) stops the run; other failures, of the chain or of an ``output_map``
+function, are recorded on the example, which is scored as an empty answer. (A chain
 without native async runs in a worker thread, which a timeout cannot stop: the example is
 recorded as timed out while the thread finishes in the background.)
 """
@@ -128,6 +129,9 @@ class EvalRunner:
             start = time.perf_counter()
             try:
                 output, ttft = await asyncio.wait_for(self._call(input, config), self.timeout)
+                latency = time.perf_counter() - start
+                # an output_map that fails on one odd output fails that example only
+                fields = read_output(output, self.output_map)
             except UsageError:
                 raise
             except asyncio.TimeoutError:
@@ -135,8 +139,6 @@ class EvalRunner:
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
             else:
-                latency = time.perf_counter() - start
-                fields = read_output(output, self.output_map)
                 return Prediction(
                     **fields, latency=latency, ttft=ttft, spans=_spans(tracer)
                 ), attempt

@@ -8,6 +8,7 @@ model toward the preferred replies.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -17,7 +18,7 @@ from agentkit.finetune.data import Example, TrainingData, load_data
 from agentkit.finetune.encode import check_chat_template, encode_chat, truncate
 from agentkit.finetune.jobs import DPOJob
 from agentkit.finetune.models import load_for_training, lora_config
-from agentkit.finetune.registry import AdapterRegistry
+from agentkit.finetune.registry import AdapterRegistry, trained_chat_template
 from agentkit.finetune.runs import (
     Progress,
     RunResult,
@@ -83,11 +84,16 @@ def train_dpo(
     progress: Progress | None = None,
     registry: AdapterRegistry | None = None,
 ) -> RunResult:
-    """Run DPO; returns the run (its folder, name and manifest with the margins)."""
+    """Run DPO; returns the run (its folder, name and manifest with the margins). Starting
+    from an ``adapter``, the job's chat template defaults to the one it was trained with."""
     started = time.perf_counter()
     registry = registry if registry is not None else AdapterRegistry()
     data, train, test = load_dpo_data(job)
     start_adapter = str(registry.resolve(job.adapter)) if job.adapter else None
+    if start_adapter is not None and job.chat_template is None:
+        # continue the adapter with the chat template it was trained with
+        template = trained_chat_template(start_adapter)
+        job = dataclasses.replace(job, chat_template=template) if template else job
     output = job.output_path
     checkpoint = prepare_output(output, resume)
     try:

@@ -3,12 +3,10 @@ loads with ``HFChatModel(folder)`` and generates like the base plus the adapter.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-from typing import Any
 
-from agentkit.finetune.registry import MANIFEST_FILE, AdapterRegistry
+from agentkit.finetune.registry import AdapterRegistry, read_manifest
 from agentkit.finetune.runs import write_manifest
 
 
@@ -32,7 +30,7 @@ def merge_adapter(
         folder, base=base, registry=registry, chat_template=chat_template
     )
     target = model.merge_and_save(output)
-    source = _manifest(folder)
+    source = read_manifest(folder)
     manifest = write_manifest(
         target,
         {
@@ -52,11 +50,3 @@ def merge_adapter(
     if name is not None:
         registry.register(name, target, manifest)
     return target
-
-
-def _manifest(folder: Path) -> dict[str, Any]:
-    path = folder / MANIFEST_FILE
-    if not path.exists():
-        return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return data if isinstance(data, dict) else {}

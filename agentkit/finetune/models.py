@@ -130,4 +130,8 @@ def load_for_training(
     else:
         model.to(dev)  # type: ignore[arg-type]
     model.config.use_cache = False
-    return Loaded(model, tokenizer, source.ref, dev, bool(bf16), method == "qlora")
+    # a hub model loads from a snapshot folder of the local cache; the adapter (peft's
+    # base_model_name_or_path) and manifest name the hub id, which any machine's cache finds
+    ref = source.key.removeprefix("hub:") if source.key.startswith("hub:") else source.ref
+    model.name_or_path = model.config.name_or_path = ref
+    return Loaded(model, tokenizer, ref, dev, bool(bf16), method == "qlora")

@@ -169,13 +169,27 @@ def _entry(name: str, data: Any) -> AdapterEntry:
     return AdapterEntry(name, Path(data["path"]), dict(data.get("manifest") or {}))
 
 
+def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    """The ``manifest.json`` a run wrote into ``folder`` (``{}`` when there is none)."""
+    path = Path(folder) / MANIFEST_FILE
+    if not path.exists():
+        return {}
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise UsageError(f"{path} is not valid JSON ({e}); repair or delete it") from e
+    return dict(loaded) if isinstance(loaded, dict) else {}
+
+
+def trained_chat_template(folder: str | os.PathLike[str]) -> str | None:
+    """The chat template a run in ``folder`` was trained with, when it set one (else the
+    base model's own template applies)."""
+    template = read_manifest(folder).get("chat_template")
+    return template if isinstance(template, str) and template else None
+
+
 def _manifest(folder: Path, manifest: Mapping[str, Any] | None) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    if manifest is None and (folder / MANIFEST_FILE).exists():
-        loaded = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
-        data = dict(loaded) if isinstance(loaded, dict) else {}
-    elif manifest is not None:
-        data = dict(manifest)
+    data = read_manifest(folder) if manifest is None else dict(manifest)
     config = folder / "adapter_config.json"
     if "base_model" not in data and config.exists():
         base = json.loads(config.read_text(encoding="utf-8")).get("base_model_name_or_path")

@@ -158,6 +158,8 @@ def finish(
     full = job.method == "full"
     if full:
         model.save_pretrained(str(staged), safe_serialization=True)
+        if job.chat_template is not None:  # the saved model chats as it was trained
+            loaded.tokenizer.chat_template = job.chat_template
         loaded.tokenizer.save_pretrained(str(staged))
     else:
         model.save_pretrained(str(staged), selected_adapters=["default"])

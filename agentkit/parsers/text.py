@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 from agentkit.core.config import ConfigLike
@@ -24,6 +24,13 @@ class StrOutputParser(BaseOutputParser[str]):
     @traced
     def transform(self, chunks: Iterable[Any], config: ConfigLike = None) -> Iterator[str]:
         for chunk in chunks:
+            yield chunk if type(chunk) is str else text_of(chunk)
+
+    @traced
+    async def atransform(
+        self, chunks: AsyncIterator[Any], config: ConfigLike = None
+    ) -> AsyncIterator[str]:
+        async for chunk in chunks:
             yield chunk if type(chunk) is str else text_of(chunk)
 
     def to_dict(self) -> dict[str, Any]:

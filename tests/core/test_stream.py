@@ -206,3 +206,57 @@ def test_a_sequence_ending_in_a_dict_stream_joins_it_for_the_next_step() -> None
 
     chain = Answers() | Lambda(lambda d: d["answer"].upper())
     assert list(chain.stream("q")) == ["HELLO WORLD"]
+
+
+def test_a_sequence_streams_natively_async_without_the_sync_stream(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``prompt | model | parser`` astream uses the model's async stream on the event loop;
+    the sync ``stream_chunks`` (which would run in a thread) is never called."""
+    from agentkit.llms import FakeListModel
+    from agentkit.parsers import StrOutputParser
+    from agentkit.prompts import PromptTemplate
+
+    model = FakeListModel(["one two three"], token_latency=0.001)
+
+    def no_sync_stream(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the sync stream was used")
+
+    monkeypatch.setattr(model, "stream_chunks", no_sync_stream)
+    chain = PromptTemplate.from_template("Say {n} words") | model | StrOutputParser()
+    tracer = InMemoryTracer()
+
+    async def collect() -> list[str]:
+        return [c async for c in chain.astream({"n": 3}, RunConfig(tracers=[tracer]))]
+
+    chunks = asyncio.run(collect())
+    assert len(chunks) == 3 and "".join(chunks) == "one two three"
+    names = [s.name for s in tracer.spans]
+    assert {"Sequence", "PromptTemplate", "FakeListModel", "StrOutputParser"} <= set(names)
+    assert all(s.error is None for s in tracer.spans)
+
+
+def test_async_transform_of_a_sync_only_streaming_node_gets_chunks_one_by_one() -> None:
+    class Doubler(Runnable[str, str]):
+        def invoke(self, input: str, config: Any = None) -> str:
+            return input * 2
+
+        def transform(self, chunks: Iterable[Any], config: Any = None) -> Iterator[str]:
+            for chunk in chunks:
+                yield chunk * 2
+
+    async def source() -> AsyncIterator[str]:
+        for piece in ("a", "b", "c"):
+            yield piece
+
+    async def collect() -> list[str]:
+        return [c async for c in Doubler().atransform(source())]
+
+    assert asyncio.run(collect()) == ["aa", "bb", "cc"]
+    chain = Producer([]) | Doubler()
+    streamed = asyncio.run(_agen_list(chain.astream("to be or")))
+    assert streamed == list(chain.stream("to be or")) == ["toto", "bebe", "oror"]
+
+
+async def _agen_list(agen: AsyncIterator[Any]) -> list[Any]:
+    return [c async for c in agen]

@@ -3,6 +3,7 @@ call (or none: the base model), and merge one into a fresh copy of the base weig
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import shutil
@@ -58,13 +59,26 @@ def is_peft(model: Any) -> bool:
     return isinstance(model, _peft().PeftModel)
 
 
+def _stamp(folder: str) -> tuple[tuple[str, int, int, int], ...]:
+    """What identifies the adapter weights in ``folder``: their files' inode, size and mtime
+    (a retrained adapter written to the same folder gets a new stamp)."""
+    stamp = []
+    for file in sorted(Path(folder).glob("adapter_model.*")):
+        info = file.stat()
+        stamp.append((file.name, info.st_ino, info.st_size, info.st_mtime_ns))
+    return tuple(stamp)
+
+
 def attach(backbone: Backbone, folder: str) -> str:
-    """Load the adapter in ``folder`` into ``backbone`` (once); returns its peft name."""
+    """Load the adapter in ``folder`` into ``backbone`` (again when its weight files have
+    changed since); returns its peft name."""
     with backbone.lock:
-        if folder in backbone.adapters:
+        stamp = _stamp(folder)
+        if folder in backbone.adapters and backbone.stamps.get(folder) == stamp:
             return backbone.adapters[folder]
         peft = _peft()
-        name = "adapter_" + hashlib.sha1(folder.encode()).hexdigest()[:12]
+        key = f"{folder}\0{stamp}"
+        name = "adapter_" + hashlib.sha1(key.encode()).hexdigest()[:12]
         try:
             if isinstance(backbone.model, peft.PeftModel):
                 backbone.model.load_adapter(folder, adapter_name=name, is_trainable=False)
@@ -78,7 +92,10 @@ def attach(backbone: Backbone, folder: str) -> str:
                 "base model it was trained on (adapter_config.json: base_model_name_or_path)"
             ) from e
         backbone.model.eval()
-        backbone.adapters[folder] = name
+        stale = backbone.adapters.get(folder)
+        if stale is not None and stale in backbone.model.peft_config:
+            backbone.model.delete_adapter(stale)  # the folder's old weights
+        backbone.adapters[folder], backbone.stamps[folder] = name, stamp
         return name
 
 
@@ -110,9 +127,12 @@ def merged_backbone(
     return fresh
 
 
-def save_backbone(backbone: Backbone, path: str | os.PathLike[str]) -> Path:
+def save_backbone(
+    backbone: Backbone, path: str | os.PathLike[str], chat_template: str | None = None
+) -> Path:
     """Save the model (safetensors) and tokenizer to ``path`` atomically: written to a
-    temporary sibling folder, then renamed. ``path`` must not exist or be empty."""
+    temporary sibling folder, then renamed. ``path`` must not exist or be empty. A
+    ``chat_template`` is saved as the tokenizer's."""
     target = Path(path).expanduser()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise UsageError(f"{target} already exists and is not empty; pick a new folder")
@@ -120,7 +140,11 @@ def save_backbone(backbone: Backbone, path: str | os.PathLike[str]) -> Path:
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
     try:
         backbone.model.save_pretrained(tmp, safe_serialization=True)
-        backbone.tokenizer.save_pretrained(tmp)
+        tokenizer = backbone.tokenizer
+        if chat_template is not None:
+            tokenizer = copy.copy(tokenizer)  # the loaded one stays as it was
+            tokenizer.chat_template = chat_template
+        tokenizer.save_pretrained(tmp)
         if target.exists():
             target.rmdir()
         os.replace(tmp, target)

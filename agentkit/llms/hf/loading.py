@@ -175,8 +175,9 @@ def check_4bit() -> None:
 @dataclass(eq=False)
 class Backbone:
     """Loaded weights and tokenizer. ``model`` becomes a peft ``PeftModel`` once an adapter
-    is attached; ``adapters`` maps adapter folders to their peft names. Hold ``lock`` while
-    generating (the active adapter is model state)."""
+    is attached; ``adapters`` maps adapter folders to their peft names (``stamps``: the weight
+    files each was loaded from). Hold ``lock`` while generating (the active adapter is model
+    state)."""
 
     model: Any
     tokenizer: Any
@@ -184,6 +185,7 @@ class Backbone:
     dtype: Any
     quantized: bool = False
     adapters: dict[str, str] = field(default_factory=dict)
+    stamps: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
 

@@ -182,8 +182,10 @@ class HFChatModel(BaseChatModel):
 
     def merge_and_save(self, path: str | os.PathLike[str], adapter: str | None = None) -> Path:
         """Merge ``adapter`` (default: the active one) and save the full model and tokenizer
-        to ``path`` (atomically); ``HFChatModel(path)`` loads it."""
-        return lora.save_backbone(self.merge(adapter)._loaded(), path)
+        to ``path`` (atomically); ``HFChatModel(path)`` loads it, with this model's chat
+        template."""
+        merged = self.merge(adapter)
+        return lora.save_backbone(merged._loaded(), path, merged.chat_template)
 
     @classmethod
     def from_adapter(
@@ -197,10 +199,13 @@ class HFChatModel(BaseChatModel):
         """Base model plus adapter from a registered adapter name or an adapter folder; the
         base is ``base`` or the one named in the adapter's ``adapter_config.json``; a
         registered folder holding a full model (merged, or fully fine-tuned) loads as is; the
-        registry defaults to ``AdapterRegistry()``."""
-        from agentkit.finetune.registry import AdapterRegistry
+        chat template defaults to the one the run was trained with (its ``manifest.json``);
+        the registry defaults to ``AdapterRegistry()``."""
+        from agentkit.finetune.registry import AdapterRegistry, trained_chat_template
 
         folder = (registry if registry is not None else AdapterRegistry()).resolve(name_or_path)
+        if options.get("chat_template") is None:  # chat as the run was trained to
+            options["chat_template"] = trained_chat_template(folder)
         if (folder / "config.json").exists() and not (folder / "adapter_config.json").exists():
             # a registered full model (full fine-tuning or a merge): no base to combine with
             return cls(folder, **options)
