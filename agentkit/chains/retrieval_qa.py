@@ -74,7 +74,10 @@ class RetrievalQA(Chain):
 
     Outputs ``result`` (the answer), ``sources`` (citations of the documents used:
     ``{"id", "source", "score", "snippet"}``) and, with ``return_source_documents``,
-    ``source_documents``.
+    ``source_documents`` (the documents used: all for ``stuff`` and ``refine``, the chosen
+    one for ``map_rerank``, those with an extract for ``map_reduce``) and
+    ``retrieved_documents`` (everything the retriever returned, best first: what retrieval
+    metrics such as hit@k and recall must be computed on).
 
     Args:
         llm: the chat model (any Runnable whose output is text or a message).
@@ -167,7 +170,9 @@ class RetrievalQA(Chain):
     @property
     def output_keys(self) -> list[str]:
         keys = ["result", "sources"]
-        return [*keys, "source_documents"] if self.return_source_documents else keys
+        if self.return_source_documents:
+            return [*keys, "source_documents", "retrieved_documents"]
+        return keys
 
     def prep_inputs(self, input: Any) -> dict[str, Any]:
         if isinstance(input, Mapping) and "query" not in input and "question" in input:
@@ -185,7 +190,7 @@ class RetrievalQA(Chain):
         answer, used = yield from flow(question, docs, config)
         out: dict[str, Any] = {"result": answer.strip(), "sources": citations(used)}
         if self.return_source_documents:
-            out["source_documents"] = used
+            out["source_documents"], out["retrieved_documents"] = used, docs
         return out
 
     def _stuff(self, question: str, docs: list[Document], config: RunConfig) -> FlowGen:

@@ -8,8 +8,8 @@ field alone, or a function ``(Example) -> input``.
 
 Output (``output_map``): a string or a message is the answer; a list of documents is a
 retrieval result; a dict gives the answer from ``result``/``answer``/``output``/``text``
-and the retrieved documents from ``source_documents``/``documents``/``sources``
-(RetrievalQA's output); a dict with none of these keys is an error. Pass
+and the retrieved documents from ``retrieved_documents``/``source_documents``/
+``documents``/``sources`` (RetrievalQA's output); a dict with none of these keys is an error. Pass
 ``{"text": key, "retrieved_ids": key, "contexts": key}`` to name the keys, or a function
 ``(output) -> {"text", "retrieved_ids", "contexts"}``.
 """
@@ -27,7 +27,16 @@ OutputMap = Mapping[str, str] | Callable[[Any], Mapping[str, Any]] | None
 QUESTION_KEYS = ("question", "query", "input", "text", "q")
 CONTEXT_KEYS = ("context", "contexts")
 ANSWER_KEYS = ("result", "answer", "output", "text", "response")
-DOCUMENT_KEYS = ("source_documents", "documents", "docs", "sources", "retrieved")
+# retrieved_documents first: RetrievalQA's source_documents are only the documents used
+# (one, for map_rerank), and retrieval metrics are about everything retrieved
+DOCUMENT_KEYS = (
+    "retrieved_documents",
+    "source_documents",
+    "documents",
+    "docs",
+    "sources",
+    "retrieved",
+)
 OUTPUT_FIELDS = ("text", "retrieved_ids", "contexts")
 
 

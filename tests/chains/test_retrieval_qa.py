@@ -171,6 +171,8 @@ def test_map_rerank_picks_the_highest_score_and_cites_only_it() -> None:
     assert out["result"] == "Lyon"
     assert [c["id"] for c in out["sources"]] == ["lyon"]
     assert [d.id for d in out["source_documents"]] == ["lyon"]
+    retrieved = [d.id for d in out["retrieved_documents"]]
+    assert len(retrieved) == 3 and "lyon" in retrieved  # what retrieval metrics score
 
 
 def test_map_rerank_skips_unscored_replies_and_fails_when_none_parse() -> None:

@@ -111,3 +111,24 @@ def test_an_answer_with_a_lone_surrogate_is_stored_and_reported(tmp_path: Path) 
     assert load_run(out).records[2]["prediction"]["text"] == broken
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "half" in html and "emoji" in html
+
+
+def test_retrieval_metrics_score_everything_retrieved_not_only_the_document_used() -> None:
+    """map_rerank answers from one document; hit@k and recall still see all k retrieved."""
+    from agentkit.chains.retrieval_qa import RetrievalQA
+    from agentkit.core import Lambda
+    from agentkit.evals.mapping import read_output
+    from agentkit.llms.fake import FunctionModel
+    from agentkit.retrievers.document import Document
+
+    docs = [Document("Lyon is big.", id="lyon"), Document("Paris is the capital.", id="paris")]
+
+    def reply(messages: Any, params: Any) -> str:
+        return "Paris\nScore: 90" if "Paris" in messages[-1].content else "none\nScore: 1"
+
+    chain = RetrievalQA(
+        FunctionModel(reply), Lambda(lambda q: docs), "map_rerank", return_source_documents=True
+    )
+    fields = read_output(chain.invoke({"query": "capital?"}), None)
+    assert fields["text"] == "Paris"
+    assert fields["retrieved_ids"] == ["lyon", "paris"]
