@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,8 +60,19 @@ def open_index(folder: str | Path) -> Index:
     return Index.open(path)
 
 
-def _fingerprint(ids: list[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
+def _fingerprint(ids: list[str], store: Any = None) -> str:
+    """The chunk ids and, when the store was saved, the identity of its saved folder: every
+    save writes a new folder (an atomic swap), so a change that keeps the ids (a moved file's
+    ``path``, a retitled document) still rebuilds BM25, whose documents it serves."""
+    parts = sorted(ids)
+    saved = getattr(store, "saved_path", None)
+    if saved is not None:
+        try:
+            info = os.stat(saved)
+            parts.append(f"store:{info.st_ino}:{info.st_mtime_ns}")
+        except OSError:
+            pass
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def bm25_for(index: Index, k: int = 4) -> Any:
@@ -69,7 +81,7 @@ def bm25_for(index: Index, k: int = 4) -> Any:
 
     ids = index.store.ids()
     stamp_file, folder = index.index_dir / BM25_STAMP, index.index_dir / BM25_DIR
-    wanted = _fingerprint(ids)
+    wanted = _fingerprint(ids, index.store)
     try:
         stamp = json.loads(stamp_file.read_text("utf-8")).get("fingerprint")
     except (OSError, ValueError):

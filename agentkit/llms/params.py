@@ -6,6 +6,7 @@ the params bound to them with the params of a call through :meth:`GenerationPara
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -13,6 +14,14 @@ from typing import Any
 from agentkit.core.errors import UsageError
 
 PARAM_NAMES = ("temperature", "top_p", "top_k", "max_new_tokens", "stop", "seed")
+_OTHER_NAMES = {  # what LangChain, OpenAI, Ollama and Anthropic call them
+    "max_tokens": "max_new_tokens",
+    "max_completion_tokens": "max_new_tokens",
+    "num_predict": "max_new_tokens",
+    "max_length": "max_new_tokens",
+    "stop_sequences": "stop",
+    "random_seed": "seed",
+}
 
 
 def _number(name: str, value: Any) -> float:
@@ -77,8 +86,10 @@ class GenerationParams:
         elif isinstance(other, Mapping):
             unknown = sorted(set(other) - set(PARAM_NAMES))
             if unknown:
+                hints = "".join(_hint(name) for name in unknown)
                 raise UsageError(
-                    f"unknown generation parameter(s) {unknown}; allowed: {', '.join(PARAM_NAMES)}"
+                    f"unknown generation parameter(s) {unknown}{hints}; "
+                    f"allowed: {', '.join(PARAM_NAMES)}"
                 )
             changes = {k: v for k, v in other.items() if v is not None}
         else:
@@ -101,6 +112,13 @@ class GenerationParams:
             elif value is not None:
                 data[f.name] = value
         return data
+
+
+def _hint(name: str) -> str:
+    """`` (use 'max_new_tokens' for 'max_tokens')`` for a name we know under another one."""
+    close = difflib.get_close_matches(name, PARAM_NAMES, n=1)
+    fix = _OTHER_NAMES.get(name) or (close[0] if close else None)
+    return f" (use {fix!r} for {name!r})" if fix else ""
 
 
 def _stop_tuple(stop: Any) -> tuple[str, ...]:

@@ -91,3 +91,20 @@ def test_missing_or_empty_index_says_how_to_build_one(tmp_path: Path) -> None:
         open_index(tmp_path / "nothing")
     with pytest.raises(UsageError, match="unknown embedder"):
         make_embedder("word2vec")
+
+
+def test_bm25_is_rebuilt_when_chunks_change_but_keep_their_ids(tmp_path: Path) -> None:
+    uploads, index = tmp_path / "up", tmp_path / "index"
+    ingest_files(index, [save_upload(uploads, "plague.md", PLAGUE, 10_000)], "hashing")
+    stamp = index / "bm25.json"
+    hybrid_retriever(open_index(index), k=1)
+    first = stamp.read_text()
+    hybrid_retriever(open_index(index), k=1)
+    assert stamp.read_text() == first  # unchanged index: BM25 loaded, not rebuilt
+    opened = open_index(index)
+    [doc] = opened.store.get(opened.store.ids()[:1])
+    doc.metadata["title"] = "Retitled"
+    opened.store.upsert([doc], opened.embedder.embed_batch([doc.text]))
+    opened.store.save(opened.index_dir / "store")
+    hit = hybrid_retriever(open_index(index), k=1).invoke("bubonic plague pandemic")[0]
+    assert hit.metadata["title"] == "Retitled"

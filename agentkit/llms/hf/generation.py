@@ -156,7 +156,9 @@ def generate_rows(
     enc = tok(list(prompts), return_tensors="pt", padding=True, add_special_tokens=False)
     enc = enc.to(backbone.device)
     width = int(enc["input_ids"].shape[1])
+    lengths = [int(n) for n in enc["attention_mask"].sum(dim=1).tolist()]
     kwargs = generate_kwargs(backbone.model, tok, params, hf_params)
+    kwargs["max_new_tokens"] = fit_context(backbone, lengths, kwargs["max_new_tokens"])
     criteria = stopping_criteria(tok, params.stop, width, cancel)
     if criteria is not None:
         kwargs["stopping_criteria"] = criteria
@@ -166,10 +168,38 @@ def generate_rows(
         if params.seed is not None:
             torch.manual_seed(params.seed)
         sequences = model.generate(**enc, **kwargs)
-    lengths = [int(n) for n in enc["attention_mask"].sum(dim=1).tolist()]
     return finish_rows(
         tok, backbone.model, sequences, width, lengths, kwargs["max_new_tokens"], params.stop
     )
+
+
+def context_window(backbone: Backbone) -> int | None:
+    """The most tokens (prompt and reply) the model takes, from its config (else from the
+    tokenizer); ``None`` when neither says."""
+    size = getattr(backbone.model.config, "max_position_embeddings", None)
+    if not isinstance(size, int) or size <= 0:
+        size = getattr(backbone.tokenizer, "model_max_length", None)
+    return size if isinstance(size, int) and 0 < size < 10**8 else None
+
+
+def fit_context(backbone: Backbone, prompt_lengths: Sequence[int], max_new_tokens: int) -> int:
+    """``max_new_tokens``, lowered so that every reply ends inside the context window (it
+    then ends with finish reason ``"length"``); raises when a prompt leaves no room."""
+    window = context_window(backbone)
+    if window is None:
+        return max_new_tokens
+    for i, n in enumerate(prompt_lengths):
+        if n >= window:
+            which = (
+                "the conversation" if len(prompt_lengths) == 1 else f"conversation {i} of the batch"
+            )
+            raise UsageError(
+                f"{which} is {n} tokens long once rendered, but the model has a context "
+                f"window of {window} tokens (prompt and reply together); shorten it: drop "
+                "older messages (e.g. a windowed or summary memory) or pass fewer or shorter "
+                "documents"
+            )
+    return max(1, min(max_new_tokens, window - max(prompt_lengths, default=0)))
 
 
 @dataclass
@@ -205,6 +235,8 @@ def finish_rows(
                 break
         body = tokens[: count - 1] if ended else tokens[:count]
         text, cut = cut_at_stop(tokenizer.decode(body, **DECODE), stops)
+        if ended and cut:  # the row stopped on its stop string: what follows is padding
+            count -= 1
         reason = "length" if count >= max_new_tokens and not (ended or cut) else "stop"
         rows.append(Row(text, Usage(prompt_tokens, count), reason))
     return rows

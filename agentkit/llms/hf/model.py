@@ -65,6 +65,10 @@ class HFChatModel(BaseChatModel):
         params: default generation params; ``hf_params``: extra ``generate`` options such as
             ``{"repetition_penalty": 1.1}``.
         tools: tool JSON schemas for prompt-based tool calling (also ``bind(tools=...)``).
+
+    A conversation longer than the model's context window (``max_position_embeddings``)
+    raises :class:`UsageError` naming it; a reply that would run past the window ends there
+    (finish reason ``"length"``).
     """
 
     tool_prompt: ClassVar[str] = TOOL_PROMPT

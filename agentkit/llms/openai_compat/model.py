@@ -19,7 +19,7 @@ from agentkit.core.errors import UsageError
 from agentkit.llms.base import BaseChatModel, ParamsLike
 from agentkit.llms.messages import ChatResult, Message
 from agentkit.llms.openai_compat.sse import DONE, SSEParser, StreamState
-from agentkit.llms.openai_compat.transport import Endpoint, Transport
+from agentkit.llms.openai_compat.transport import SECRET_HEADER_WORDS, Endpoint, Transport
 from agentkit.llms.openai_compat.wire import (
     build_body,
     parse_completion,
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 OPENAI_URL = "https://api.openai.com/v1"
 OLLAMA_URL = "http://localhost:11434/v1"
-_SECRET_HEADER_WORDS = ("auth", "key", "token", "secret", "cookie")
 _BIND_KEYS = ("tools", "tool_choice", "response_format")
 
 
@@ -190,6 +189,7 @@ class OpenAICompatModel(BaseChatModel):
                 _, chunk = _feed(parser, state, parser.flush())
                 if chunk is not None:
                     yield chunk
+                state.check_ended(self._transport.url)
         yield state.final()
 
     async def astream_chunks(
@@ -208,6 +208,7 @@ class OpenAICompatModel(BaseChatModel):
                 _, chunk = _feed(parser, state, parser.flush())
                 if chunk is not None:
                     yield chunk
+                state.check_ended(self._transport.url)
         yield state.final()
 
     def close(self) -> None:
@@ -245,7 +246,7 @@ class OpenAICompatModel(BaseChatModel):
         headers = {
             k: v
             for k, v in self.extra_headers.items()
-            if not any(word in k.lower() for word in _SECRET_HEADER_WORDS)
+            if not any(word in k.lower() for word in SECRET_HEADER_WORDS)
         }
         optional = {
             "params": self.params.to_dict(),

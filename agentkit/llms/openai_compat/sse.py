@@ -8,7 +8,9 @@ calls, usage and finish reason. Joined argument text that is not a JSON object g
 malformed call, as in a non-streamed reply (:meth:`ToolCall.parse`).
 
 A payload that is not JSON raises :class:`ModelOutputError` (the stream is not silently
-repaired: a dropped chunk would change the reply's text without anyone noticing).
+repaired: a dropped chunk would change the reply's text without anyone noticing), and a
+stream that stops with neither ``[DONE]`` nor a finish reason raises :class:`RunError`
+(:meth:`StreamState.check_ended`): the connection was cut, the reply is incomplete.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentkit.core.errors import ModelOutputError
+from agentkit.core.errors import ModelOutputError, RunError
 from agentkit.llms.messages import Message, ToolCall, Usage
 from agentkit.llms.openai_compat.wire import check_error_payload, response_metadata
 
@@ -120,6 +122,16 @@ class StreamState:
             ToolCall.parse(c.id or f"call_{i}", c.name, c.arguments)
             for i, c in sorted(self.calls.items())
         ]
+
+    def check_ended(self, url: str) -> None:
+        """Call when the stream stopped without ``[DONE]``: raise unless the reply ended
+        (a finish reason came), as a cut connection would otherwise look like a short reply."""
+        if self.finish_reason is None:
+            raise RunError(
+                f"the stream from the model server at {url} ended before the reply was "
+                "complete (no finish_reason and no [DONE]); call again, and check the "
+                "server's log (or a proxy's timeout) if it keeps happening"
+            )
 
     def final(self) -> Message:
         """The last chunk: tool calls, usage and ``finish_reason`` (no text)."""

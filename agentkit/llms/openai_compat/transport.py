@@ -7,7 +7,9 @@ shuts down (``asyncio.run`` finalises async generators before closing its loop; 
 holding the client closes it then). Requests are retried with exponential backoff
 (``backoff * 2**attempt`` seconds, or the server's ``Retry-After``) on HTTP 408/429/5xx and on
 connection errors, up to ``max_retries`` times. A stream is retried only before its first
-chunk. Timeouts are not retried: they raise :class:`RunTimeoutError` at once.
+chunk. Timeouts are not retried: they raise :class:`RunTimeoutError` at once. Error messages
+never show the API key (nor other secret headers, nor a password in the URL), even where the
+server echoes it back.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from agentkit.core.errors import (
     ModelOutputError,
@@ -33,6 +36,8 @@ from agentkit.llms.openai_compat.wire import ModelServerError
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_WAIT = 60.0  # never sleep longer than this between attempts, whatever Retry-After says
+SECRET_HEADER_WORDS = ("auth", "key", "token", "secret", "cookie")
+REDACTED = "***"
 
 
 def import_httpx() -> Any:
@@ -84,6 +89,8 @@ class Transport:
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
+        self._secrets = _secrets(endpoint)
+        self.url = self.redact(endpoint.url)  # the URL as error messages show it
         self._lock = threading.Lock()
         self._client: Any = None
         self._aclients: weakref.WeakKeyDictionary[Any, tuple[Any, Any]] = (
@@ -138,9 +145,16 @@ class Transport:
 
     # --- one decision, shared by the sync and async loops -----------------------------
 
+    def redact(self, text: str) -> str:
+        """``text`` with the API key and other secrets of this endpoint masked."""
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
     def wait_after_status(self, status: int, body: str, headers: Any, attempt: int) -> float:
         """Seconds to wait before retrying an HTTP error; raises when it must not retry."""
-        url, message = self.endpoint.url, server_message(body)
+        body = self.redact(body)
+        url, message = self.url, server_message(body)
         if status in RETRY_STATUSES and attempt < self.endpoint.max_retries:
             wait = parse_retry_after(headers.get("retry-after"))
             return min(MAX_WAIT, self._backoff(attempt) if wait is None else wait)
@@ -180,7 +194,7 @@ class Transport:
         """Seconds to wait before retrying an ``httpx.TransportError``; raises when it must not
         (a timeout, a stream that had ``started``, or no retries left)."""
         httpx = import_httpx()
-        url = self.endpoint.url
+        url, error = self.url, self.redact(str(exc)) or type(exc).__name__
         if isinstance(exc, httpx.TimeoutException):
             raise RunTimeoutError(
                 f"the model server at {url} did not answer within {self.timeout:g} s "
@@ -191,14 +205,24 @@ class Transport:
             return self._backoff(attempt)
         if started:
             raise RunError(
-                f"the connection to the model server at {url} broke during the reply ({exc}); "
+                f"the connection to the model server at {url} broke during the reply ({error}); "
                 "call again, and check the server's log if it keeps happening"
             ) from exc
         raise RunError(
-            f"could not reach the model server at {url} ({type(exc).__name__}: {exc}) after "
+            f"could not reach the model server at {url} ({type(exc).__name__}: {error}) after "
             f"{attempt + 1} attempts; check that it is running (e.g. `ollama serve`, "
             "`vllm serve <model>`, `llama-server -m <file>`) and that the base URL is right"
         ) from exc
+
+    def _json(self, text: str) -> Any:
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise ModelOutputError(
+                f"the model server at {self.url} answered with something that is not JSON",
+                self.redact(text[:500]),
+                hint="Check that the base URL points at an OpenAI-compatible /v1 endpoint",
+            ) from exc
 
     def _backoff(self, attempt: int) -> float:
         return min(MAX_WAIT, self.endpoint.backoff * 2**attempt * random.uniform(0.9, 1.1))
@@ -215,7 +239,7 @@ class Transport:
                 time.sleep(self.wait_after_error(exc, attempt))
             else:
                 if response.is_success:
-                    return _json(response.text, self.endpoint.url)
+                    return self._json(response.text)
                 code, text, headers = response.status_code, response.text, response.headers
                 time.sleep(self.wait_after_status(code, text, headers, attempt))
             attempt += 1
@@ -230,7 +254,7 @@ class Transport:
                 await asyncio.sleep(self.wait_after_error(exc, attempt))
             else:
                 if response.is_success:
-                    return _json(response.text, self.endpoint.url)
+                    return self._json(response.text)
                 code, text, headers = response.status_code, response.text, response.headers
                 await asyncio.sleep(self.wait_after_status(code, text, headers, attempt))
             attempt += 1
@@ -276,20 +300,24 @@ class Transport:
             attempt += 1
 
 
+def _secrets(endpoint: Endpoint) -> list[str]:
+    """The values to keep out of messages: secret headers (the bearer token alone too) and
+    the URL's password; longest first, so a token is masked before any part of it."""
+    found = [endpoint.headers[k] for k in endpoint.headers if _is_secret_header(k)]
+    found += [v.split(" ", 1)[1] for v in found if v.lower().startswith("bearer ")]
+    password = urlsplit(endpoint.url).password
+    if password:
+        found.append(password)
+    return sorted({s.strip() for s in found if len(s.strip()) >= 4}, key=len, reverse=True)
+
+
+def _is_secret_header(name: str) -> bool:
+    return any(word in name.lower() for word in SECRET_HEADER_WORDS)
+
+
 async def _close_at_shutdown(client: Any) -> AsyncIterator[None]:
     """Suspended once started; the loop closes it (and so the client) when it shuts down."""
     try:
         yield
     finally:
         await client.aclose()
-
-
-def _json(text: str, url: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise ModelOutputError(
-            f"the model server at {url} answered with something that is not JSON",
-            text[:500],
-            hint="Check that the base URL points at an OpenAI-compatible /v1 endpoint",
-        ) from exc

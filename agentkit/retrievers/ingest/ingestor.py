@@ -15,6 +15,7 @@ from typing import Any
 from agentkit.core.errors import UsageError
 from agentkit.retrievers.base import Embedder, VectorStore
 from agentkit.retrievers.ingest.manifest import (
+    MANIFEST,
     StoreFactory,
     check_embedder,
     load_store,
@@ -155,10 +156,13 @@ class Ingestor:
                 raise UsageError(f"{item} does not exist; pass existing files or folders")
             roots.append(root)
         base = Path(os.path.commonpath([r if r.is_dir() else r.parent for r in roots]))
+        own = self.index_dir.resolve()  # an index inside a folder it indexes: never itself
         selected: dict[Path, tuple[Path, str, DirectoryLoader]] = {}
         for root in roots:
             loader = self._loader(root, glob)
             for path, _ in loader.files():
+                if path.is_relative_to(own):
+                    continue
                 source = path.relative_to(base).as_posix()
                 selected.setdefault(path, (path, source, loader))
         return roots, sorted(selected.values(), key=lambda item: item[1])
@@ -166,6 +170,7 @@ class Ingestor:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """One ingestion per index at a time (an OS file lock, released even on kill)."""
+        _check_index_dir(self.index_dir)
         self.index_dir.mkdir(parents=True, exist_ok=True)
         try:
             import fcntl
@@ -183,6 +188,25 @@ class Ingestor:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _check_index_dir(index_dir: Path) -> None:
+    """A UsageError unless ``index_dir`` is new, empty or an index: never write an index
+    into a file or into a folder of other files (say, the documents themselves)."""
+    if index_dir.exists() and not index_dir.is_dir():
+        raise UsageError(
+            f"the index folder {index_dir} is a file; pass a folder that is new, empty or an "
+            "index built by ingestion"
+        )
+    if not index_dir.is_dir() or read_manifest(index_dir) is not None:
+        return
+    others = sorted(p.name for p in index_dir.iterdir() if p.name != ".lock")
+    if others:
+        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        raise UsageError(
+            f"{index_dir} is not an index (no {MANIFEST}) but holds other files ({shown}); "
+            "pass a new or empty folder for the index"
+        )
 
 
 def _describe(component: Any) -> Any:

@@ -58,6 +58,7 @@ class IngestRun:
         self.owner: dict[str, str] = {}  # chunk id -> path of the file it belongs to
         self.by_hash: dict[str, str] = {}  # content hash -> id of a stored chunk with it
         self.queue: list[Document] = []
+        self.moved: set[str] = set()  # paths of vanished files whose source moved elsewhere
         self.dirty = False
         self.since_commit, self.last_commit = 0, time.monotonic()
         self.fetch = vector_reader(store)
@@ -79,17 +80,22 @@ class IngestRun:
             self.owner[doc.id] = path
 
     def check_sources(self, files: Iterable[tuple[Path, str, DirectoryLoader]]) -> None:
-        """A source (hence chunk ids) must not belong to two files."""
+        """A source (hence chunk ids) must not belong to two files. A file that took over
+        the source of one that no longer exists was moved (a renamed or moved folder): the
+        old file is deleted at the end (:meth:`delete_vanished`), its vectors reused."""
         selected = {str(path): source for path, source, _ in files}
         holder = {f.source: path for path, f in self.files.items()}
         for path, source in selected.items():
             other = holder.get(source)
-            if other is not None and other != path and other not in selected:
+            if other is None or other == path or other in selected:
+                continue
+            if Path(other).exists():
                 raise UsageError(
                     f"{path} would be indexed as {source!r}, which already names {other} from "
                     "an earlier ingestion with other paths; ingest both in one call "
                     "(ingest([folder1, folder2])) or use a separate index_dir"
                 )
+            self.moved.add(other)
 
     def process(self, path: Path, source: str, loader: DirectoryLoader) -> None:
         key, report = str(path), self.report
@@ -202,15 +208,17 @@ class IngestRun:
             self.report.embedded += len(batch)
 
     def delete_vanished(self, roots: list[Path], selected: set[str]) -> None:
-        """Delete the chunks of files under ``roots`` that no longer exist."""
+        """Delete the chunks of files under ``roots`` that no longer exist, and of the
+        moved files found by :meth:`check_sources` (listed by their old path)."""
         for key, indexed in list(self.files.items()):
             path = Path(key)
-            if key in selected or not any(path.is_relative_to(r) for r in roots):
+            moved = key in self.moved
+            if key in selected or not (moved or any(path.is_relative_to(r) for r in roots)):
                 continue
             if path.exists():
                 continue  # still there, only not selected this time: kept
             self._delete(list(indexed.chunks), indexed, key)
-            self.report.files_deleted.append(indexed.source or key)
+            self.report.files_deleted.append(key if moved else indexed.source or key)
             del self.files[key]
 
     def due(self, every: int, seconds: float) -> bool:

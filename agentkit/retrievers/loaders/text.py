@@ -11,6 +11,8 @@ from agentkit.retrievers.loaders.base import Loader, decode_text
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_FRONT_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -26,15 +28,21 @@ class TextLoader(Loader):
 @dataclass(frozen=True)
 class MarkdownLoader(Loader):
     """A Markdown file as one document, text kept as written. ``metadata["title"]`` is the
-    first heading and ``metadata["headings"]`` lists every heading (code blocks ignored)."""
+    ``title:`` of a YAML front matter block (``---`` lines at the top), else the first
+    heading; ``metadata["headings"]`` lists every heading (code blocks and front matter
+    ignored)."""
 
     def parse(self, data: bytes, source: str, metadata: dict[str, Any]) -> list[Document]:
         text, encoding = decode_text(data, source)
         meta: dict[str, Any] = {**metadata, "encoding": encoding}
-        headings = markdown_headings(text)
+        front = _FRONT_MATTER.match(text)
+        headings = markdown_headings(text[front.end() :] if front else text)
         if headings:
             meta["title"] = headings[0]
             meta["headings"] = headings
+        title = _FRONT_TITLE.search(front.group(1)) if front else None
+        if title and title.group(1).strip("\"'"):
+            meta["title"] = title.group(1).strip("\"'")
         return [Document(text, metadata=meta, source=source)]
 
 
