@@ -14,10 +14,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from agentkit.app.chains import ChainSettings, editable_texts
+from agentkit.app.chains import ChainSettings, default_prompts, editable_texts, with_texts
 from agentkit.core.errors import AgentkitError, UsageError
 
 MODEL_HINTS = ("model", "reader", "llm")
+OPEN_PROMPTS = ("document",)  # filled from each document's metadata: any variable may do
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,29 @@ def apply_builtin(settings: ChainSettings, values: Mapping[str, Any]) -> ChainSe
                 prompts[name] = value
         else:
             raise UsageError(f"unknown parameter {key!r}")
-    return settings.updated(**changes, prompts=prompts)
+    updated = settings.updated(**changes, prompts=prompts)
+    check_prompts(updated)
+    return updated
+
+
+def check_prompts(settings: ChainSettings) -> None:
+    """Refuse edited prompt texts that do not parse or use a variable the chain does not
+    fill (the chain would fail on every question after the edit)."""
+    for name, bundled in default_prompts(settings.kind).items():
+        try:
+            edited = with_texts(name, bundled, settings.prompts)
+        except AgentkitError as exc:
+            raise UsageError(f"Prompt: {name} is not a valid template: {exc}") from exc
+        if name in OPEN_PROMPTS:
+            continue
+        filled = set(bundled.input_variables) | set(getattr(bundled, "partial_variables", {}))
+        unknown = [v for v in edited.input_variables if v not in filled]
+        if unknown:
+            raise UsageError(
+                f"Prompt: {name} uses {', '.join('{' + v + '}' for v in unknown)}, which the "
+                f"chain does not fill; use only {', '.join('{' + v + '}' for v in sorted(filled))}"
+                " (write a literal brace as {{ or }})"
+            )
 
 
 # --- custom chains: parameters in the spec ----------------------------------------------

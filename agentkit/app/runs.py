@@ -40,14 +40,22 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _count(value: Any) -> int:
+    """A count from a summary that may be half-written or hand-edited (else 0)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 def run_info(folder: Path, root: Path | None = None) -> RunInfo | None:
     """The run in ``folder`` (``None`` unless it holds finished results)."""
     if not (folder / RESULTS_FILE).is_file():
         return None
     meta, summary = _read_json(folder / RUN_FILE), _read_json(folder / SUMMARY_FILE)
     name = folder.relative_to(root).as_posix() if root is not None else folder.name
+    found = summary.get("metrics")
     metrics = {
-        k: float(v) for k, v in (summary.get("metrics") or {}).items() if isinstance(v, int | float)
+        k: float(v)
+        for k, v in (found.items() if isinstance(found, Mapping) else ())
+        if isinstance(v, int | float)
     }
     return RunInfo(
         path=folder,
@@ -55,7 +63,7 @@ def run_info(folder: Path, root: Path | None = None) -> RunInfo | None:
         finished=str(meta.get("finished", "")),
         chain=str((meta.get("chain") or {}).get("name", "")),
         dataset=Path(str((meta.get("dataset") or {}).get("path", ""))).name,
-        examples=int(summary.get("examples", 0) or 0),
+        examples=_count(summary.get("examples")),
         metrics=metrics,
     )
 
@@ -98,11 +106,17 @@ def example_rows(records: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> l
 
 
 def score_keys(summary: Mapping[str, Any]) -> list[str]:
-    """The per-example score keys worth a column or a plot (summary metrics)."""
+    """The per-example score keys worth a column or a plot (numeric summary metrics)."""
+    metrics = summary.get("metrics")
+    if not isinstance(metrics, Mapping):
+        return []
     return [
         k
-        for k in (summary.get("metrics") or {})
-        if not k.endswith(("_sum", "_error", "_count")) and not k.startswith(("p50", "p95"))
+        for k, v in metrics.items()
+        if isinstance(v, int | float)
+        and not isinstance(v, bool)
+        and not k.endswith(("_sum", "_error", "_count"))
+        and not k.startswith(("p50", "p95"))
     ]
 
 

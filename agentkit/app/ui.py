@@ -25,6 +25,7 @@ from agentkit.app.sessions import ChatSessions
 from agentkit.app.settings import AppSettings
 
 PENDING = "ak_pending"
+SIDEBAR_KEYS = ("ak_model", "ak_kind", "ak_k", "ak_temperature")
 
 
 def app_settings() -> AppSettings:
@@ -113,8 +114,12 @@ def current_chain(settings: AppSettings, sessions: ChatSessions) -> Any:
     model, retriever = choice.model, None
     if has_index(settings):
         version = index_version(settings.index)
-        retriever = cached_retriever(str(settings.index), chosen.k, version)
-        model = reader_model(choice, cached_index(str(settings.index), version).embedder)
+        index = cached_index(str(settings.index), version)
+        model = reader_model(choice, index.embedder)
+        # Chat needs no retriever, and the agent gets a search tool only over documents:
+        # an emptied index (its last document deleted) must not break them.
+        if chosen.kind == "rag" or (chosen.kind == "agent" and len(index) > 0):
+            retriever = cached_retriever(str(settings.index), chosen.k, version)
     return build_chain(chosen, model, retriever, HistoryMemory(sessions.store))
 
 
@@ -124,6 +129,11 @@ def current_chain(settings: AppSettings, sessions: ChatSessions) -> Any:
 def sidebar(settings: AppSettings) -> None:
     """Model, chain choice, temperature and top-k (every page shows them)."""
     state = st.session_state
+    # Each page draws its own sidebar widgets, and Streamlit forgets a widget's value when
+    # the page changes: keep the values as plain state, which the new widgets start from.
+    for key in SIDEBAR_KEYS:
+        if key in state:
+            state[key] = state[key]
     state.update(state.pop(PENDING, None) or {})  # values set elsewhere, before the widgets
     with st.sidebar:
         if settings.chain:

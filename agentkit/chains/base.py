@@ -43,6 +43,11 @@ class Chain(Flow[Any, dict[str, Any]]):
     def output_keys(self) -> list[str]:
         """Keys the chain adds to its output dict (the first is its main output)."""
 
+    @property
+    def optional_keys(self) -> list[str]:
+        """Keys the chain reads when they are given (an optional history placeholder)."""
+        return []
+
     @abstractmethod
     def call(self, inputs: dict[str, Any], config: RunConfig) -> FlowGen:
         """Yield operations on the validated inputs; return a dict of the output keys."""

@@ -43,10 +43,33 @@ def default_conversation_prompt() -> Runnable[Any, Any]:
     )
 
 
+def history_is_text(prompt: Runnable[Any, Any]) -> bool:
+    """Whether ``{history}`` is a text variable (a classic ``PromptTemplate`` or a chat
+    message's text) rather than a ``MessagesPlaceholder``: then the history is shown as
+    ``"Human: ...\\nAI: ..."`` lines, not as a list of messages."""
+    from agentkit.prompts import (
+        ChatPromptTemplate,
+        FewShotPromptTemplate,
+        MessagesPlaceholder,
+        PromptTemplate,
+    )
+
+    if isinstance(prompt, PromptTemplate | FewShotPromptTemplate):
+        return True
+    if isinstance(prompt, ChatPromptTemplate):
+        return not any(
+            isinstance(p, MessagesPlaceholder) and p.variable_name == HISTORY
+            for p in prompt.messages
+        )
+    return False
+
+
 class ConversationChain(Chain):
     """Answers ``input[input_key]`` with the conversation so far.
 
-    Per run: ``memory.load(session)`` fills the prompt's ``history`` placeholder, the model
+    Per run: ``memory.load(session)`` fills the prompt's ``history`` placeholder (or, in a
+    text template such as LangChain's classic ``"{history}\\nHuman: {input}\\nAI:"``, the
+    ``history`` variable with ``"Human: ...\\nAI: ..."`` lines), the model
     answers, and ``memory.save(session, [user message, assistant message])`` records the
     turn. The session id is the run config's ``configurable[session_key]`` (default
     ``"default"``): ``chain.invoke("hi", {"configurable": {"session_id": "alice"}})``.
@@ -80,6 +103,7 @@ class ConversationChain(Chain):
         self.llm, self.memory, self.prompt = llm, memory, prompt
         self.input_key, self.output_key, self.session_key = input_key, output_key, session_key
         self.llm_chain = LLMChain(prompt, llm, output_key=output_key)
+        self._history_as_text = history_is_text(prompt)
         self._load = Lambda(memory.load, name="memory.load", blocking=True)
         self._save = Lambda(lambda args: memory.save(*args), name="memory.save", blocking=True)
 
@@ -96,7 +120,13 @@ class ConversationChain(Chain):
 
         session = str(config.get(self.session_key, "default"))
         history = yield Call(self._load, session, config)
-        result = yield from self.llm_chain.call({**inputs, HISTORY: list(history)}, config)
+        shown: Any = list(history)
+        if self._history_as_text:
+            from agentkit.memory.base import buffer_string
+
+            human = getattr(self.memory, "human_prefix", "Human")
+            shown = buffer_string(shown, human, getattr(self.memory, "ai_prefix", "AI"))
+        result = yield from self.llm_chain.call({**inputs, HISTORY: shown}, config)
         response = result[self.output_key]
         turn = [user(str(inputs[self.input_key])), assistant(str(response))]
         yield Call(self._save, (session, turn), config)

@@ -50,6 +50,10 @@ class LLMChain(Chain):
         return list(self.prompt.input_variables)  # type: ignore[attr-defined]
 
     @property
+    def optional_keys(self) -> list[str]:
+        return list(getattr(self.prompt, "optional_variables", []))
+
+    @property
     def output_keys(self) -> list[str]:
         return [self.output_key]
 

@@ -83,8 +83,9 @@ class SimpleSequentialChain(Chain):
 class SequentialChain(Chain):
     """Runs chains in order over a shared set of named variables.
 
-    Each chain reads its ``input_keys`` from the variables known so far (the chain's
-    ``input_variables`` plus the outputs of earlier chains) and adds its ``output_keys``.
+    Each chain reads its ``input_keys`` (and those of its ``optional_keys`` that are known)
+    from the variables known so far (the chain's ``input_variables`` plus the outputs of
+    earlier chains) and adds its ``output_keys``.
     The wiring is checked in ``__init__``: an unknown input variable, an output variable that
     no chain produces, or two producers of one key raise :class:`WiringError`.
 
@@ -153,7 +154,8 @@ class SequentialChain(Chain):
     def call(self, inputs: dict[str, Any], config: RunConfig) -> FlowGen:
         known = dict(inputs)
         for chain in self.chains:
-            result = yield Call(chain, {k: known[k] for k in chain.input_keys}, config)
+            wanted = [*chain.input_keys, *chain.optional_keys]
+            result = yield Call(chain, {k: known[k] for k in wanted if k in known}, config)
             for key in chain.output_keys:
                 known[key] = result[key]
         return {k: known[k] for k in self.output_keys}

@@ -73,7 +73,11 @@ def chat(
     while True:
         if interactive:
             out.print("you> ", end="", markup=False)
-        line = stdin.readline()
+        try:
+            line = stdin.readline()
+        except KeyboardInterrupt:  # Ctrl-C at the prompt leaves, like Ctrl-D
+            out.print()
+            break
         if not line:
             break
         question = line.strip()

@@ -78,6 +78,7 @@ class ChatPromptTemplate(BasePromptTemplate[list[Message]]):
         input_variables: Iterable[str] | None = None,
         partial_variables: Mapping[str, Any] | None = None,
     ) -> None:
+        self.template_format = template_format
         self.messages: list[Part] = [_part(m, template_format, i) for i, m in enumerate(messages)]
         variables: list[str] = []
         optional: list[str] = []
@@ -145,7 +146,9 @@ class ChatPromptTemplate(BasePromptTemplate[list[Message]]):
         else:
             return NotImplemented
         return ChatPromptTemplate(
-            [*self.messages, *extra], partial_variables={**self.partial_variables, **partials}
+            [*self.messages, *extra],
+            self.template_format,
+            partial_variables={**self.partial_variables, **partials},
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -37,7 +37,7 @@ def test_chat_turn_shows_answer_sources_steps_and_stats(
     assert user.name == "user" and answer.name == "assistant"
     assert user.markdown[0].value == "How big is the Amazon rainforest?"
     assert answer.markdown[0].value == fixtures.ANSWER
-    assert [e.label for e in at.expander] == ["Sources (2)"]
+    assert [e.label for e in at.main.expander] == ["Sources (2)"]
     shown = texts(at)
     assert "**Amazon rainforest** · score 1.000" in shown
     assert "covers 5,500,000 square kilometres (2,100,000 sq mi)" in shown

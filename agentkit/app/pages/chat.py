@@ -46,6 +46,7 @@ def chats_sidebar(sessions: ChatSessions, session: str) -> None:
         if st.button("New chat", icon=":material/add:", width="stretch"):
             st.query_params["session"] = new_session_id()
             st.rerun()
+        this_chat(sessions, session)
         st.caption("Past chats")
         for info in sessions.recent():
             label = plain(info.title or info.id, 40)
@@ -53,6 +54,26 @@ def chats_sidebar(sessions: ChatSessions, session: str) -> None:
             if st.button(label, key=f"chat-{info.id}", disabled=current, width="stretch"):
                 st.query_params["session"] = info.id
                 st.rerun()
+
+
+def this_chat(sessions: ChatSessions, session: str) -> None:
+    """Rename or delete the current chat (once it has messages)."""
+    info = sessions.store.session_info(session)
+    if info is None or not info.message_count:
+        return
+    with st.expander("This chat"):
+        title = st.text_input("Title", value=info.title or "", key=f"title-{session}")
+        if st.button("Rename", key=f"rename-{session}"):
+            sessions.rename(session, title.strip() or None)
+            st.rerun()
+        if st.button("Delete this chat", key=f"delete-{session}", icon=":material/delete:"):
+            turn: Turn | None = st.session_state.get(TURN)
+            if turn is not None and turn.session == session:
+                turn.cancel()  # it must not write the deleted chat back
+                st.session_state.pop(TURN, None)
+            sessions.delete(session)
+            st.query_params["session"] = new_session_id()
+            st.rerun()
 
 
 # --- showing answers ----------------------------------------------------------------------

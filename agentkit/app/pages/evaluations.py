@@ -16,16 +16,35 @@ from agentkit.app.runs import (
     score_keys,
     trace_lines,
 )
+from agentkit.core.errors import AgentkitError
 from agentkit.evals.report import primary_key
-from agentkit.evals.results import flat_scores, load_run
+from agentkit.evals.results import EvalRun, flat_scores, load_run
+
+
+def unreadable(info: RunInfo, exc: Exception) -> None:
+    st.error(
+        f"Run {plain(info.name)} cannot be read ({plain(f'{type(exc).__name__}: {exc}')}). "
+        "It may be half-written (still running, or stopped mid-write) or corrupt: rerun it "
+        "with agentkit eval run ... --out FOLDER, or pick another run."
+    )
 
 
 def show_run(info: RunInfo) -> None:
-    run = load_run(info.path)
+    """The run's summary, plots and examples, or why its files cannot be shown."""
+    try:
+        run = load_run(info.path)
+        if not isinstance(run.summary, dict) or not all(isinstance(r, dict) for r in run.records):
+            raise ValueError("its summary or a result line is not a JSON object")
+        draw_run(info, run)
+    except (AgentkitError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        unreadable(info, exc)
+
+
+def draw_run(info: RunInfo, run: EvalRun) -> None:
     summary = run.summary
     st.caption(
         f"Chain {plain(info.chain or '?')} · dataset {plain(info.dataset or '?')} · "
-        f"{info.examples} examples · {summary.get('errors', 0)} errors · finished "
+        f"{info.examples} examples · {plain(summary.get('errors', 0))} errors · finished "
         f"{plain(info.finished or '?')}"
     )
     keys = score_keys(summary)
