@@ -118,10 +118,25 @@ def load_run(run_dir: str | Path) -> EvalRun:
             else ""
         )
         raise UsageError(f"{folder} is not a finished eval run (no {RESULTS_FILE}).{hint}")
-    summary_path, meta_path = folder / SUMMARY_FILE, folder / RUN_FILE
-    summary = json.loads(summary_path.read_text("utf-8")) if summary_path.exists() else {}
-    meta = json.loads(meta_path.read_text("utf-8")) if meta_path.exists() else {}
+    summary = _json_object(folder / SUMMARY_FILE)
+    meta = _json_object(folder / RUN_FILE)
     return EvalRun(read_jsonl(results), summary, meta, folder)
+
+
+def _json_object(path: Path) -> dict[str, Any]:
+    """A run's JSON object file (``{}`` when absent), or a UsageError naming the file."""
+    if not path.exists():
+        return {}
+    try:
+        value = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise UsageError(
+            f"{path} cannot be read ({e}); the run is half-written or corrupt: rerun it or "
+            "delete the folder"
+        ) from e
+    if not isinstance(value, dict):
+        raise UsageError(f"{path} is not a JSON object; the run is corrupt: rerun it")
+    return value
 
 
 def write_text(path: Path, text: str) -> None:

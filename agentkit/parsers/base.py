@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any, TypeVar
 
 from agentkit.core.config import ConfigLike
 from agentkit.core.errors import UsageError
 from agentkit.core.runnable import Runnable, traced
+from agentkit.core.streams import join_chunks
 
 T = TypeVar("T")
 
@@ -49,6 +51,19 @@ class BaseOutputParser(Runnable[Any, T]):
     async def ainvoke(self, input: Any, config: ConfigLike = None) -> T:
         """Parsing is quick and never blocks: run inline, not in a worker thread."""
         return self.parse(text_of(input))
+
+    def transform(self, chunks: Iterable[Any], config: ConfigLike = None) -> Iterator[T]:
+        """Parse the joined chunks; an empty stream parses as the empty text (so a parser
+        fails on it as it does on an empty reply, with an OutputParserError)."""
+        items = list(chunks)
+        yield from self.stream(join_chunks(items) if items else "", config)
+
+    async def atransform(
+        self, chunks: AsyncIterator[Any], config: ConfigLike = None
+    ) -> AsyncIterator[T]:
+        items = [chunk async for chunk in chunks]
+        async for out in self.astream(join_chunks(items) if items else "", config):
+            yield out
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

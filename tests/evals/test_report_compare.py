@@ -124,3 +124,16 @@ def test_compare_requires_shared_examples_and_loads_folders(tmp_path: Path) -> N
 def test_render_report_of_an_empty_metric_run() -> None:
     html = render_report(EvalRun([], {"metrics": {}}, {}))
     assert html.startswith("<!DOCTYPE html>") and "Eval report" in html
+
+
+def test_a_corrupt_summary_or_run_file_is_a_usage_error_naming_it(tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "results.jsonl").write_text("")
+    (folder / "summary.json").write_text('{"metrics": {"em": 1')  # torn write
+    with pytest.raises(UsageError, match=r"summary\.json cannot be read"):
+        load_run(folder)
+    (folder / "summary.json").write_text("{}")
+    (folder / "run.json").write_text("[1, 2]")
+    with pytest.raises(UsageError, match=r"run\.json is not a JSON object"):
+        load_run(folder)

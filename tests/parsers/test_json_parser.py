@@ -138,3 +138,26 @@ def test_extract_json_never_raises_other_errors_on_mixed_input(text: str, value:
     mixed = text + json.dumps(value)[: len(text)] + text
     with contextlib.suppress(OutputParserError):
         extract_json(mixed)
+
+
+def test_an_empty_stream_fails_like_an_empty_reply() -> None:
+    import asyncio
+
+    from agentkit.core.errors import OutputParserError
+
+    parser = JsonOutputParser()
+    with pytest.raises(OutputParserError):
+        parser.invoke("")
+    with pytest.raises(OutputParserError):
+        list(parser.transform(iter([])))
+
+    async def nothing() -> Any:
+        return
+        yield
+
+    async def parse_async() -> list[Any]:
+        return [x async for x in parser.atransform(nothing())]
+
+    with pytest.raises(OutputParserError):
+        asyncio.run(parse_async())
+    assert list(parser.transform(iter(['{"a": ', "1}"]))) == [{"a": 1}]
