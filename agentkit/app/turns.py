@@ -244,6 +244,10 @@ class Turn:
             stopped=self._cancel.is_set(),
             error=error,
         )
+        self._done(result)
+
+    def _done(self, result: TurnResult) -> None:
+        """Publish the result: the last event, which wakes every reader."""
         with self._cond:
             self._events.append(Event("done", result))
             self.result = result
@@ -293,10 +297,7 @@ class Turn:
             stopped=self._cancel.is_set(),
             error=error,
         )
-        with self._cond:
-            self._events.append(Event("done", result))
-            self.result = result
-            self._cond.notify_all()
+        self._done(result)
 
 
 def _is_agent(chain: Any) -> bool:
