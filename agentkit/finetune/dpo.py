@@ -17,7 +17,7 @@ from agentkit.core.errors import UsageError, missing_dependency
 from agentkit.finetune.data import Example, TrainingData, load_data
 from agentkit.finetune.encode import check_chat_template, encode_chat, truncate
 from agentkit.finetune.jobs import DPOJob
-from agentkit.finetune.models import load_for_training, lora_config
+from agentkit.finetune.models import load_job_model, lora_config
 from agentkit.finetune.registry import AdapterRegistry, trained_chat_template
 from agentkit.finetune.runs import (
     Progress,
@@ -101,14 +101,7 @@ def train_dpo(
         from trl import DPOConfig, DPOTrainer
     except ImportError as e:
         raise missing_dependency("trl", "finetune", "DPO fine-tuning") from e
-    loaded = load_for_training(
-        job.base,
-        method=job.method,
-        device=job.device,
-        bf16=job.bf16,
-        gradient_checkpointing=job.gradient_checkpointing,
-        trust_remote_code=job.trust_remote_code,
-    )
+    loaded = load_job_model(job)
     check_chat_template(loaded.tokenizer, job.chat_template, job.base)
     if job.chat_template is not None:
         loaded.tokenizer.chat_template = job.chat_template

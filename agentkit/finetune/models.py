@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentkit.core.errors import UsageError, missing_dependency
-from agentkit.finetune.jobs import LoraOptions
+from agentkit.finetune.jobs import DPOJob, LoraOptions, SFTJob
 
 _ATTENTION = ["q_proj", "k_proj", "v_proj", "o_proj"]
 _MLP = ["gate_proj", "up_proj", "down_proj"]
@@ -63,6 +63,18 @@ def lora_config(model: Any, options: LoraOptions) -> Any:
         fan_in_fan_out=model_type in _CONV1D,
         bias="none",
         task_type="CAUSAL_LM",
+    )
+
+
+def load_job_model(job: SFTJob | DPOJob) -> Loaded:
+    """The base model and tokenizer of an SFT or DPO job, loaded for training."""
+    return load_for_training(
+        job.base,
+        method=job.method,
+        device=job.device,
+        bf16=job.bf16,
+        gradient_checkpointing=job.gradient_checkpointing,
+        trust_remote_code=job.trust_remote_code,
     )
 
 

@@ -15,7 +15,7 @@ from agentkit.core.errors import UsageError, missing_dependency
 from agentkit.finetune.data import Example, TrainingData, load_data
 from agentkit.finetune.encode import Encoded, check_chat_template, encode_examples
 from agentkit.finetune.jobs import SFTJob
-from agentkit.finetune.models import Loaded, load_for_training, lora_config
+from agentkit.finetune.models import Loaded, load_job_model, lora_config
 from agentkit.finetune.registry import AdapterRegistry
 from agentkit.finetune.runs import (
     Progress,
@@ -66,14 +66,7 @@ def train_sft(
         from trl import SFTConfig, SFTTrainer
     except ImportError as e:
         raise missing_dependency("trl", "finetune", "supervised fine-tuning") from e
-    loaded = load_for_training(
-        job.base,
-        method=job.method,
-        device=job.device,
-        bf16=job.bf16,
-        gradient_checkpointing=job.gradient_checkpointing,
-        trust_remote_code=job.trust_remote_code,
-    )
+    loaded = load_job_model(job)
     if data.format != "text":
         check_chat_template(loaded.tokenizer, job.chat_template, job.base)
     train_rows, dropped = _encode(loaded, job, data.format, train)

@@ -125,7 +125,7 @@ def test_bad_data_fails_before_any_model_loads(
     def no_load(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the model was loaded before the data was checked")
 
-    monkeypatch.setattr(sft, "load_for_training", no_load)
+    monkeypatch.setattr(sft, "load_job_model", no_load)
     data = tmp_path / "bad.jsonl"
     data.write_text('{"question": "q", "answer": "a"}\n{"question": "q2", "answer": 5}\n')
     job = SFTJob(data=str(data), output=str(tmp_path / "run"), base=str(qa_base))
