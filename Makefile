@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EXTRAS := all
 
-.PHONY: venv demo test lint format bench bench-quick app clean
+.PHONY: venv demo test test-fast lint format bench bench-quick app clean
 
 venv: $(STAMP)
 
@@ -20,6 +20,9 @@ demo: venv
 
 test: venv
 	$(PY) -m pytest -q
+
+test-fast: venv
+	$(PY) -m pytest -q -m "not slow and not integration"
 
 lint: venv
 	$(PY) -m ruff check agentkit tests examples benchmarks
