@@ -23,7 +23,7 @@ from agentkit.agents.steps import Step
 from agentkit.agents.toolbox import bind_stop, describe_tools
 from agentkit.core.flow import Call, FlowGen
 from agentkit.core.runnable import Runnable
-from agentkit.llms.messages import to_messages, user
+from agentkit.core.messages import to_messages, user
 
 if TYPE_CHECKING:
     from agentkit.core.config import RunConfig

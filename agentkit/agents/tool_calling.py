@@ -21,7 +21,7 @@ from agentkit.agents.steps import Step
 from agentkit.agents.toolbox import bind_tools
 from agentkit.core.flow import Call, FlowGen
 from agentkit.core.runnable import Runnable
-from agentkit.llms.messages import Message, ToolCall, assistant, to_messages, tool, user
+from agentkit.core.messages import Message, ToolCall, assistant, to_messages, tool, user
 
 if TYPE_CHECKING:
     from agentkit.core.config import RunConfig

@@ -1,55 +1,80 @@
-"""Chat models: messages, generation params, the ChatModel contract and the fakes.
+"""Chat models: generation params, the ChatModel contract, the fakes and the model backends.
 
-Importing this package is light (no heavy dependencies) and registers the fakes' spec types.
+Importing this package is light: each name is imported on first use (PEP 562), so
+``from agentkit.llms import FakeListModel`` loads neither the Hugging Face nor the
+OpenAI-compatible backend. Messages live in :mod:`agentkit.core.messages` (re-exported here).
 """
 
 from __future__ import annotations
 
-from agentkit.llms.base import BaseChatModel, ChatModel
-from agentkit.llms.extractive import ExtractiveAnswer, ExtractiveReader
-from agentkit.llms.fake import FakeListModel, FakeModel, FunctionModel
-from agentkit.llms.hf import HFChatModel
-from agentkit.llms.messages import (
-    ChatResult,
-    Message,
-    ToolCall,
-    Usage,
-    assistant,
-    system,
-    to_messages,
-    tool,
-    user,
-)
-from agentkit.llms.openai_compat import ModelServerError, OpenAICompatModel
-from agentkit.llms.params import GenerationParams
-from agentkit.llms.resolve import Resolution, load, resolve
-from agentkit.llms.switch import allow_model_requests, model_requests, model_requests_allowed
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "BaseChatModel",
-    "ChatModel",
-    "ChatResult",
-    "ExtractiveAnswer",
-    "ExtractiveReader",
-    "FakeListModel",
-    "FakeModel",
-    "FunctionModel",
-    "GenerationParams",
-    "HFChatModel",
-    "Message",
-    "ModelServerError",
-    "OpenAICompatModel",
-    "Resolution",
-    "ToolCall",
-    "Usage",
-    "allow_model_requests",
-    "assistant",
-    "load",
-    "model_requests",
-    "model_requests_allowed",
-    "resolve",
-    "system",
-    "to_messages",
-    "tool",
-    "user",
-]
+if TYPE_CHECKING:
+    from agentkit.core.messages import (
+        ChatResult,
+        Message,
+        ToolCall,
+        Usage,
+        assistant,
+        system,
+        to_messages,
+        tool,
+        user,
+    )
+    from agentkit.llms.base import BaseChatModel, ChatModel
+    from agentkit.llms.extractive import ExtractiveAnswer, ExtractiveReader
+    from agentkit.llms.fake import FakeListModel, FakeModel, FunctionModel
+    from agentkit.llms.hf import HFChatModel
+    from agentkit.llms.openai_compat import ModelServerError, OpenAICompatModel
+    from agentkit.llms.params import GenerationParams
+    from agentkit.llms.resolve import Resolution, load, resolve
+    from agentkit.llms.switch import (
+        allow_model_requests,
+        model_requests,
+        model_requests_allowed,
+    )
+
+_WHERE = {
+    "BaseChatModel": "agentkit.llms.base",
+    "ChatModel": "agentkit.llms.base",
+    "ChatResult": "agentkit.core.messages",
+    "ExtractiveAnswer": "agentkit.llms.extractive",
+    "ExtractiveReader": "agentkit.llms.extractive",
+    "FakeListModel": "agentkit.llms.fake",
+    "FakeModel": "agentkit.llms.fake",
+    "FunctionModel": "agentkit.llms.fake",
+    "GenerationParams": "agentkit.llms.params",
+    "HFChatModel": "agentkit.llms.hf",
+    "Message": "agentkit.core.messages",
+    "ModelServerError": "agentkit.llms.openai_compat",
+    "OpenAICompatModel": "agentkit.llms.openai_compat",
+    "Resolution": "agentkit.llms.resolve",
+    "ToolCall": "agentkit.core.messages",
+    "Usage": "agentkit.core.messages",
+    "allow_model_requests": "agentkit.llms.switch",
+    "assistant": "agentkit.core.messages",
+    "load": "agentkit.llms.resolve",
+    "model_requests": "agentkit.llms.switch",
+    "model_requests_allowed": "agentkit.llms.switch",
+    "resolve": "agentkit.llms.resolve",
+    "system": "agentkit.core.messages",
+    "to_messages": "agentkit.core.messages",
+    "tool": "agentkit.core.messages",
+    "user": "agentkit.core.messages",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agentkit.llms' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

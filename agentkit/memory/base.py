@@ -18,7 +18,7 @@ from typing import Any
 
 from agentkit.core.errors import UsageError
 from agentkit.core.spec import SpecContext
-from agentkit.llms.messages import Message, assistant, user
+from agentkit.core.messages import Message, assistant, user
 from agentkit.memory.store import HistoryStore, InMemoryHistoryStore
 
 DEFAULT_SESSION = "default"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from agentkit.core.errors import UsageError
-from agentkit.llms.messages import Message, ToolCall, Usage, assistant, system, tool, user
+from agentkit.core.messages import Message, ToolCall, Usage, assistant, system, tool, user
 
 
 class FakeClock:

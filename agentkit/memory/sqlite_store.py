@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from agentkit.core.errors import UsageError
-from agentkit.llms.messages import Message, ToolCall, Usage
+from agentkit.core.messages import Message, ToolCall, Usage
 from agentkit.memory.store import (
     LONE_SURROGATE,
     SessionInfo,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from agentkit.core.errors import UsageError
-from agentkit.llms.messages import Message, to_messages
+from agentkit.core.messages import Message, to_messages
 
 TITLE_CHARS = 60
 

@@ -19,7 +19,7 @@ from typing import Any
 from agentkit.core.errors import UsageError
 from agentkit.core.runnable import Runnable
 from agentkit.core.spec import SpecContext, add_builder, dump
-from agentkit.llms.messages import Message
+from agentkit.core.messages import Message
 from agentkit.memory.base import BaseMemory, base_kwargs, buffer_string, split_turns
 from agentkit.memory.buffer import positive_tokens, tokenizer_spec
 from agentkit.memory.store import HistoryStore

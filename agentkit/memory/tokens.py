@@ -17,7 +17,7 @@ from typing import Any
 
 from agentkit.core.errors import UsageError
 from agentkit.core.runnable import Runnable
-from agentkit.llms.messages import Message
+from agentkit.core.messages import Message
 
 Counter = Callable[[str], int]
 

@@ -1,5 +1,5 @@
 """``ChatPromptTemplate``: a list of message templates, literal messages and history
-placeholders that formats into a list of :class:`~agentkit.llms.messages.Message`."""
+placeholders that formats into a list of :class:`~agentkit.core.messages.Message`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from agentkit.core.errors import SpecError, UsageError
 from agentkit.core.spec import SpecContext, add_builder, dump
-from agentkit.llms.messages import Message, normalize_role, to_messages
+from agentkit.core.messages import Message, normalize_role, to_messages
 from agentkit.prompts.base import BasePromptTemplate, partials_from_spec
 from agentkit.prompts.formats import FORMATS
 from agentkit.prompts.template import PromptTemplate

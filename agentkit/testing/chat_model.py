@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from agentkit.core.errors import ModelRequestsForbiddenError, UsageError
 from agentkit.llms.base import BaseChatModel
-from agentkit.llms.messages import ChatResult, Message, user
+from agentkit.core.messages import ChatResult, Message, user
 from agentkit.llms.params import GenerationParams
 from agentkit.llms.switch import model_requests
 
