@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from agentkit.evals.datasets import Dataset, DatasetError, load_dataset, save_jsonl
 from agentkit.evals.metrics import DEFAULT_METRICS, METRIC_NAMES, Metric, build_metrics
+from agentkit.evals.qagen import generate_qa
 from agentkit.evals.records import Example, Prediction, Scores
 from agentkit.evals.results import EvalRun, load_run
 from agentkit.evals.runner import EvalRunner, Progress, arun_eval, run_eval
@@ -33,6 +34,7 @@ __all__ = [
     "Scores",
     "arun_eval",
     "build_metrics",
+    "generate_qa",
     "load_dataset",
     "load_predictions",
     "load_run",

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from agentkit.llms.hf import HFChatModel
     from agentkit.llms.openai_compat import ModelServerError, OpenAICompatModel
     from agentkit.llms.params import GenerationParams
-    from agentkit.llms.resolve import Resolution, load, resolve
+    from agentkit.llms.resolve import Resolution, load, load_model, resolve
     from agentkit.llms.switch import (
         allow_model_requests,
         model_requests,
@@ -55,6 +55,7 @@ _WHERE = {
     "allow_model_requests": "agentkit.llms.switch",
     "assistant": "agentkit.core.messages",
     "load": "agentkit.llms.resolve",
+    "load_model": "agentkit.llms.resolve",
     "model_requests": "agentkit.llms.switch",
     "model_requests_allowed": "agentkit.llms.switch",
     "resolve": "agentkit.llms.resolve",
@@ -64,7 +65,35 @@ _WHERE = {
     "user": "agentkit.core.messages",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "BaseChatModel",
+    "ChatModel",
+    "ChatResult",
+    "ExtractiveAnswer",
+    "ExtractiveReader",
+    "FakeListModel",
+    "FakeModel",
+    "FunctionModel",
+    "GenerationParams",
+    "HFChatModel",
+    "Message",
+    "ModelServerError",
+    "OpenAICompatModel",
+    "Resolution",
+    "ToolCall",
+    "Usage",
+    "allow_model_requests",
+    "assistant",
+    "load",
+    "load_model",
+    "model_requests",
+    "model_requests_allowed",
+    "resolve",
+    "system",
+    "to_messages",
+    "tool",
+    "user",
+]
 
 
 def __getattr__(name: str) -> Any:

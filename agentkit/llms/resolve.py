@@ -49,9 +49,15 @@ class Resolution:
     reason: str
 
 
-def load(spec: str, **kwargs: Any) -> BaseChatModel:
-    """The chat model for ``spec`` (see the module docs); ``kwargs`` go to its constructor."""
+def load_model(spec: str, **kwargs: Any) -> BaseChatModel:
+    """The chat model for ``spec`` (see the module docs); ``kwargs`` go to its constructor.
+
+    Named apart from :func:`agentkit.load` (a whole graph from a spec file) and
+    :func:`agentkit.retrievers.load_documents` (documents from a file)."""
     return resolve(spec, **kwargs).model
+
+
+load = load_model  # the short name, kept: agentkit.llms.load("auto")
 
 
 def resolve(

@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agentkit.core.errors import UsageError
-from agentkit.core.spec import SpecContext
 from agentkit.core.messages import Message, assistant, user
+from agentkit.core.spec import SpecContext
 from agentkit.memory.store import HistoryStore, InMemoryHistoryStore
 
 DEFAULT_SESSION = "default"
@@ -74,8 +74,9 @@ class BaseMemory(ABC):
             store = InMemoryHistoryStore()
         if not isinstance(store, HistoryStore):
             raise UsageError(
-                f"a memory's store needs messages/append/clear/sessions, got "
-                f"{type(store).__name__}; use InMemoryHistoryStore() or SQLiteHistoryStore(path)"
+                "a memory's store needs messages/append/clear/sessions/get_value/set_value, "
+                f"got {type(store).__name__}; use InMemoryHistoryStore() or "
+                "SQLiteHistoryStore(path)"
             )
         self.store = store
         self.memory_key = memory_key

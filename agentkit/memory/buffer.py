@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from agentkit.core.errors import SpecError, UsageError
-from agentkit.core.spec import SpecContext, add_builder
 from agentkit.core.messages import Message
+from agentkit.core.spec import SpecContext, add_builder
 from agentkit.memory.base import BaseMemory, base_kwargs, split_turns
 from agentkit.memory.store import HistoryStore
 from agentkit.memory.tokens import token_counter

@@ -26,7 +26,15 @@ TITLE_CHARS = 60
 
 @runtime_checkable
 class HistoryStore(Protocol):
-    """Messages of chat sessions, kept apart by session id."""
+    """Messages of chat sessions, kept apart by session id, plus small JSON values per
+    session (the key-value part, where summary memories keep their summaries).
+
+    Implement all six methods: :meth:`messages`, :meth:`append`, :meth:`clear`,
+    :meth:`sessions`, :meth:`get_value` and :meth:`set_value`. Run
+    :class:`agentkit.memory.conformance.HistoryStoreConformance` against a new store.
+    Titles, feedback and session listing (``list_sessions``) are extras of the built-in
+    stores that the app uses when present; memories need only these six.
+    """
 
     def messages(self, session: str) -> list[Message]:
         """The messages of ``session`` in the order they were appended."""
@@ -42,6 +50,14 @@ class HistoryStore(Protocol):
 
     def sessions(self) -> list[str]:
         """Ids of the stored sessions, oldest first."""
+        ...
+
+    def get_value(self, session: str, key: str, default: Any = None) -> Any:
+        """The JSON value stored under ``key`` for ``session``, or ``default``."""
+        ...
+
+    def set_value(self, session: str, key: str, value: Any) -> None:
+        """Store a JSON value under ``key`` for ``session`` (replacing the old one)."""
         ...
 
 

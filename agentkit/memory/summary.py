@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from agentkit.core.errors import UsageError
+from agentkit.core.messages import Message
 from agentkit.core.runnable import Runnable
 from agentkit.core.spec import SpecContext, add_builder, dump
-from agentkit.core.messages import Message
 from agentkit.memory.base import BaseMemory, base_kwargs, buffer_string, split_turns
 from agentkit.memory.buffer import positive_tokens, tokenizer_spec
 from agentkit.memory.store import HistoryStore
@@ -68,12 +68,6 @@ class SummaryBufferMemory(BaseMemory):
             )
         if summary_role not in SUMMARY_ROLES:
             raise UsageError(f"summary_role must be one of {SUMMARY_ROLES}, got {summary_role!r}")
-        for method in ("get_value", "set_value"):
-            if not callable(getattr(self.store, method, None)):
-                raise UsageError(
-                    f"{type(self).__name__} keeps its summary in the store, which needs "
-                    f"get_value/set_value; {type(self.store).__name__} lacks {method}"
-                )
         self.llm = llm
         self.max_tokens = positive_tokens("max_tokens", max_tokens, minimum=0)
         self.tokenizer = tokenizer
@@ -89,7 +83,7 @@ class SummaryBufferMemory(BaseMemory):
             return self._locks.setdefault(session, threading.Lock())
 
     def _state(self, session: str) -> tuple[str, int]:
-        state = self.store.get_value(session, self.state_key) or {}  # type: ignore[attr-defined]
+        state = self.store.get_value(session, self.state_key) or {}
         return str(state.get("summary", "")), int(state.get("folded", 0))
 
     def summary(self, session: str) -> str:
@@ -120,7 +114,7 @@ class SummaryBufferMemory(BaseMemory):
             if fold:
                 summary = self.summarize(summary, fold)
                 state = {"summary": summary, "folded": min(folded, len(messages)) + len(fold)}
-                self.store.set_value(session, self.state_key, state)  # type: ignore[attr-defined]
+                self.store.set_value(session, self.state_key, state)
 
     def summarize(self, summary: str, messages: Sequence[Message]) -> str:
         """Ask the model for ``summary`` extended with ``messages``."""

@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from agentkit.core.errors import UsageError
-from agentkit.core.runnable import Runnable
 from agentkit.core.messages import Message
+from agentkit.core.runnable import Runnable
 
 Counter = Callable[[str], int]
 

@@ -63,7 +63,17 @@ def embed_one(embedder: Embedder, text: str) -> np.ndarray:
 
 @runtime_checkable
 class VectorStore(Protocol):
-    """Stores vectors with their documents and finds nearest neighbours."""
+    """Stores vectors with their documents and finds nearest neighbours.
+
+    The whole surface, stated truthfully: a vector store is searched (:meth:`search`, the
+    method retrievers call) and maintained (:meth:`add`, :meth:`upsert`, :meth:`delete`,
+    :meth:`get`, :meth:`ids`, ``len()``, :meth:`save`), nine members in all. Writing a new
+    store? Subclass :class:`agentkit.retrievers.vectorstores.common.BaseVectorStore`: it
+    implements all nine over six small index hooks (``_add_vectors``, ``_remove_vectors``,
+    ``_raw_search``, ``_vectors``, ``_index_size``, ``_write_index``) and keeps the
+    documents, ids, filters, MMR and atomic saving in one place; then run
+    :class:`agentkit.testing.vectorstore.VectorStoreConformance` against it.
+    """
 
     @property
     def dimension(self) -> int: ...

@@ -168,3 +168,26 @@ def test_a_model_tokenizer_is_saved_as_its_spec_and_others_are_refused() -> None
 def test_memory_needs_a_store() -> None:
     with pytest.raises(UsageError, match="InMemoryHistoryStore"):
         BufferMemory(store=[])  # type: ignore[arg-type]
+
+
+class _MessagesOnlyStore:
+    """A store with the four message methods but no key-value part."""
+
+    def messages(self, session: str) -> list:  # type: ignore[type-arg]
+        return []
+
+    def append(self, session: str, messages: object) -> None: ...
+
+    def clear(self, session: str) -> None: ...
+
+    def sessions(self) -> list[str]:
+        return []
+
+
+def test_the_history_store_contract_includes_the_key_value_part() -> None:
+    from agentkit.memory.store import HistoryStore, InMemoryHistoryStore
+
+    assert isinstance(InMemoryHistoryStore(), HistoryStore)
+    assert not isinstance(_MessagesOnlyStore(), HistoryStore)
+    with pytest.raises(UsageError, match="get_value/set_value"):
+        BufferMemory(store=_MessagesOnlyStore())  # type: ignore[arg-type]

@@ -1,8 +1,10 @@
 """:class:`BaseVectorStore`: what every vector store shares — the docstore, argument checks,
 add/upsert/delete bookkeeping, filtered search with oversampling, MMR and atomic saving.
 
-A store implements the index hooks: ``_add_vectors``, ``_remove_vectors``, ``_raw_search``,
-``_vectors``, ``_write_index`` (and a ``load`` classmethod).
+A store implements six abstract index hooks: ``_add_vectors``, ``_remove_vectors``,
+``_raw_search``, ``_vectors``, ``_index_size`` and ``_write_index`` (plus a ``load``
+classmethod that reads what ``_write_index`` wrote); everything in the
+:class:`~agentkit.retrievers.base.VectorStore` protocol is built on them here.
 """
 
 from __future__ import annotations
