@@ -32,13 +32,32 @@ def hint_for(exc: BaseException) -> str:
     return "this looks like a bug in agentkit: rerun with --debug and report the traceback"
 
 
+def interrupted_message(command: str | None) -> str:
+    """What Ctrl+C prints: how to pick the work up again with ``command``."""
+    if command == "ingest":
+        return (
+            "Interrupted. What was committed stays in the index: run the same agentkit ingest "
+            "command again to continue (files already indexed are not embedded again)."
+        )
+    if command == "eval":
+        return (
+            "Interrupted. An eval run continues with the same command plus --resume "
+            "(and --out <its run folder>)."
+        )
+    if command == "finetune":
+        return "Interrupted. Training continues from its last checkpoint with --resume."
+    return "Interrupted."
+
+
 def report_error(exc: BaseException) -> None:
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     if isinstance(exc, AgentkitError | OSError):
         message = str(exc)
     else:
         message = f"unexpected {type(exc).__name__}: {exc}"
-    console.print(f"Error: {' '.join(message.split())}", markup=False)
+    from agentkit.commands.common import printable
+
+    console.print(f"Error: {printable(' '.join(message.split()))}", markup=False)
     console.print(f"Hint: {hint_for(exc)}", markup=False)
 
 
@@ -65,7 +84,8 @@ class AgentkitGroup(TyperGroup):
             _silence_stdout()
             raise typer.Exit(141) from None
         except KeyboardInterrupt:
-            Console(stderr=True).print("Interrupted. A run resumes with --resume.", markup=False)
+            message = interrupted_message(ctx.invoked_subcommand)
+            Console(stderr=True).print(message, markup=False)
             raise typer.Exit(130) from None
         except Exception as exc:
             if ctx.meta.get(DEBUG_KEY):

@@ -2,11 +2,17 @@
 
 1. Ingests ``data/sample/docs`` (three SQuAD v1.1 articles, CC BY-SA 4.0) into an index
    under ``.cache/demo-index`` (MiniLM embeddings; re-runs skip unchanged files).
-2. Runs the sample's 397 questions through the default offline RAG chain — the extractive
+2. Trains the offline span reader once (``agentkit finetune reader`` on 13 SQuAD v1.1 dev
+   articles, none of them in the sample; cached and registered, later runs skip it).
+3. Runs the sample's 397 questions through the default offline RAG chain — the extractive
    reader over the hybrid (BM25 + dense) retriever, the same chain ``agentkit app`` and
    ``agentkit ask`` use — with the eval harness, and prints EM, F1, answer containment and
    latency, and the path of the HTML report.
-3. Prints the command that opens the chat app on that index.
+   Then a before/after table: the sentence reader vs the fine-tuned reader on the same
+   retrieved passages (EM, F1, abstentions).
+4. Prints the command that opens the chat app on that index.
+
+``--reader sentence`` skips the training (the untrained sentence reader answers).
 
 ``--fake`` instead shows the example chains of ``examples/`` answered by the fake model.
 """
@@ -44,13 +50,11 @@ METRICS = "em,f1,contains,latency"
 
 
 def build_index(console: Console, index_dir: Path, embedder_name: str) -> Any:
-    from agentkit.app.retrieval import make_embedder
     from agentkit.retrievers.index import Index
     from agentkit.retrievers.ingest import Ingestor
-    from agentkit.retrievers.ingest.manifest import embedder_from, read_manifest
+    from agentkit.workspace.indexes import index_embedder
 
-    manifest = read_manifest(index_dir) if index_dir.is_dir() else None
-    embedder = embedder_from(index_dir, manifest) if manifest else make_embedder(embedder_name)
+    embedder = index_embedder(index_dir, embedder_name)
     ingestor = Ingestor(index_dir, embedder, progress=console.is_terminal)
     report = ingestor.ingest(SAMPLE / "docs")
     console.print(Text(str(report), style="dim"))
@@ -58,13 +62,94 @@ def build_index(console: Console, index_dir: Path, embedder_name: str) -> Any:
     return Index(index_dir, embedder, ingestor.store, report)
 
 
-def rag_chain(index: Any, k: int) -> Any:
-    from agentkit.app.chains import ChainSettings, build_chain
-    from agentkit.app.retrieval import hybrid_retriever
+def rag_chain(index: Any, k: int, spans: bool = True) -> Any:
+    """The index's own question-answering chain, answered offline by the extractive reader
+    (the chain ``agentkit ask`` and the app run); ``spans=False``: the sentence reader."""
+    if spans:
+        return index.qa_chain("extractive", k=k)
     from agentkit.llms.extractive import ExtractiveReader
 
-    reader = ExtractiveReader(embedder=index.embedder)
-    return build_chain(ChainSettings("rag", k=k), reader, hybrid_retriever(index, k))
+    return index.qa_chain(ExtractiveReader(index.embedder, reader="sentence"), k=k)
+
+
+def ensure_reader(console: Console, choice: str) -> Path | None:
+    """The registered span reader; trained here first (once) unless ``choice`` is
+    ``sentence``. ``None`` when the sentence reader answers."""
+    from agentkit.evals.suites import SQUAD_DEV, shared_data_dir
+    from agentkit.readers import registered_reader_path
+
+    found = registered_reader_path()
+    if choice == "sentence" or found is not None:
+        if found is not None and choice != "sentence":
+            console.print(f"fine-tuned reader: cached ({found.name}); training skipped")
+        return found if choice != "sentence" else None
+    data = shared_data_dir() / SQUAD_DEV
+    if not data.exists():
+        console.print(f"{data} is absent: answers stay whole sentences (no reader to train)")
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from agentkit.finetune.reader import ReaderJob, train_reader
+
+    columns = (
+        TextColumn("train"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[eta]}"),
+    )
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("train", total=None, eta="")
+
+        def show(event: dict[str, Any]) -> None:
+            if event.get("event") in ("start", "step"):
+                eta = f"eta {event['eta_s']:.0f} s" if "eta_s" in event else ""
+                bar.update(task, total=event["total_steps"], completed=event["step"], eta=eta)
+
+        result = train_reader(ReaderJob(data=str(data)), progress=show)
+    held = result.manifest["held_out"]
+    console.print(
+        f"trained in {result.manifest['train_seconds']:.0f} s; held-out SQuAD: EM "
+        f"{held['exact_match']:.1f}, F1 {held['f1']:.1f}"
+    )
+    return result.output
+
+
+def before_after(index: Any, k: int, span: Path | None, limit: int | None) -> Table:
+    """Sentence reader vs fine-tuned reader on the same retrieved passages."""
+    from agentkit.evals import load_dataset
+    from agentkit.evals.metrics.squad import squad_scores
+    from agentkit.readers import SentenceReader
+    from agentkit.readers.default import span_reader
+
+    retriever = index.retriever(k)
+    readers: dict[str, Any] = {"sentence reader": SentenceReader(index.embedder)}
+    if span is not None:
+        readers["fine-tuned reader"] = span_reader(span)
+    rows: dict[str, list[tuple[float, float, bool]]] = {name: [] for name in readers}
+    for example in load_dataset(SAMPLE / "qa.jsonl").head(limit):
+        docs = retriever.invoke(example.question)
+        for name, reader in readers.items():
+            answer = reader.read(example.question, docs)
+            em, f1 = squad_scores(answer.text, example.answers, False)
+            rows[name].append((em, f1, answer.abstained))
+    n = max(1, len(next(iter(rows.values()))))
+    table = Table(
+        title=f"Sentence reader vs fine-tuned reader ({n} questions)", title_justify="left"
+    )
+    for column in ("reader", "EM", "F1", "abstained"):
+        table.add_column(column, justify="left" if column == "reader" else "right")
+    for name, found in rows.items():
+        em, f1 = (100 * sum(r[i] for r in found) / n for i in (0, 1))
+        table.add_row(name, f"{em:.1f}", f"{f1:.1f}", f"{sum(r[2] for r in found) / n:.0%}")
+    if span is None:
+        table.add_row("fine-tuned reader", "-", "-", "not trained: agentkit finetune reader")
+    return table
+
+
+LEGEND = (
+    "EM/F1: SQuAD exact match and token F1 (x100) vs the gold answers; abstained: share "
+    "answered 'I could not find this in your documents.'"
+)
 
 
 def evaluate(console: Console, chain: Any, out_dir: Path, limit: int | None) -> Any:
@@ -117,12 +202,17 @@ def real_demo(args: argparse.Namespace) -> int:
     console.rule("[bold]1. Index the sample corpus[/] (3 SQuAD v1.1 articles, CC BY-SA 4.0)")
     index = build_index(console, args.index, args.embedder)
     console.print(f"{len(index)} chunks in {_shown(args.index)}")
-    console.rule("[bold]2. Evaluate[/]: extractive reader over the hybrid retriever (offline)")
+    console.rule("[bold]2. The offline reader[/]: fine-tuned here once (cached)")
+    span = ensure_reader(console, args.reader)
+    console.rule("[bold]3. Evaluate[/]: the offline reader over the hybrid retriever")
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    run = evaluate(console, rag_chain(index, args.k), args.runs / f"sample-qa-{stamp}", args.limit)
+    chain = rag_chain(index, args.k, span is not None)
+    run = evaluate(console, chain, args.runs / f"sample-qa-{stamp}", args.limit)
     console.print(metrics_table(run))
     console.print(f"HTML report: {run.report_path}", markup=False, soft_wrap=True)
-    console.rule("[bold]3. Chat with the index[/]")
+    console.print(before_after(index, args.k, span, args.limit))
+    console.print(LEGEND, style="dim", markup=False)
+    console.rule("[bold]4. Chat with the index[/]")
     if importlib.util.find_spec("streamlit") is None:
         console.print(
             "first install the app extra:  .venv/bin/pip install -e '.[app]'", markup=False
@@ -188,6 +278,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--embedder", choices=("default", "hashing"), default="default")
     parser.add_argument("--limit", type=int, default=None, help="Only the first N questions.")
     parser.add_argument("--k", type=int, default=4, help="Chunks retrieved per question.")
+    parser.add_argument(
+        "--reader",
+        choices=("auto", "sentence"),
+        default="auto",
+        help="auto: train the span reader once (cached), sentence: skip it (tests).",
+    )
     return parser.parse_args(argv)
 
 

@@ -16,6 +16,15 @@ os.environ["AGENTKIT_CACHE_DIR"] = str(Path(__file__).resolve().parents[1] / ".c
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
+# Specs are data: refs import agentkit's own components only unless the caller trusts more.
+# The tests' own modules (imported as core.test_spec, agents.test_..., by their folder) are
+# the test suite's "project code", trusted the way a user trusts theirs; tests of the
+# default policy clear this variable (tests/security).
+_PACKAGES = sorted(
+    p.name + "." for p in Path(__file__).parent.iterdir() if (p / "__init__.py").exists()
+)
+os.environ["AGENTKIT_ALLOW_IMPORTS"] = ",".join(["tests.", *_PACKAGES])
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _forbid_real_model_requests() -> None:

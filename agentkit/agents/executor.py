@@ -4,60 +4,55 @@
 "call the model, run the tools it asks for", each turn adding :class:`Step` records, until
 the model gives a final answer; then save the turn to the memory. At a limit it stops
 cleanly (``early_stopping="force"``: a stop message) or asks the model once more for a
-best-effort answer (``"generate"``). ``invoke`` and a native ``ainvoke`` come from the one
-flow, and so do :meth:`Agent.stream` / :meth:`Agent.astream`, which yield
-``{"step": Step}`` as each step happens and then the result.
+best-effort answer (``"generate"``). ``invoke``, a native ``ainvoke``, ``stream`` and
+``astream`` all come from the one flow: the stream yields ``{"step": Step}`` chunks (``Emit``
+operations) as the steps happen and then the result; in a run with events
+(``stream_events``) each step is also an ``AgentStep`` event.
 
 Subclasses (:class:`~agentkit.agents.react.ReActAgent`,
 :class:`~agentkit.agents.tool_calling.ToolCallingAgent`) name their bundled prompt files,
-bind the model, and implement one turn and the best-effort final call.
+bind the model, and implement one turn and the best-effort final call. Turns call the model
+with :meth:`Agent.call_model` and run tools with :meth:`Agent.act`, which journal them in a
+durable run (``checkpointer=``; see :mod:`agentkit.agents.durable` and
+:mod:`agentkit.agents.resume`): the state is committed after every step, ``resume`` goes on
+after a pause, a crash or a restart, and calls needing approval pause the run first.
 """
 
 from __future__ import annotations
 
 import time
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
 
+from agentkit.agents.checkpoint import SQLiteCheckpointer
+from agentkit.agents.durable import Durable, RunPaused, encode_state, io
+from agentkit.agents.interrupts import Decision, Interrupted
+from agentkit.agents.prompting import PROMPTS_DIR, bundled_prompt, check_prompt
+from agentkit.agents.resume import (
+    NO_VALUE,
+    Resumption,
+    durable_act,
+    journaled_model_call,
+    pause_run,
+    pending_of,
+    resume_flow,
+    start_thread,
+)
 from agentkit.agents.steps import AgentResult, Step, stop_message
 from agentkit.agents.toolbox import as_tools, unknown_tool_message
 from agentkit.core.compose import Lambda
-from agentkit.core.config import ConfigLike, RunConfig
+from agentkit.core.config import ConfigLike, RunConfig, ensure_config
 from agentkit.core.errors import UsageError
-from agentkit.core.flow import Call, Flow, FlowGen, Gather, Op, arun_flow, run_flow
+from agentkit.core.events import AgentStep
+from agentkit.core.flow import Call, Emit, Flow, FlowGen, Gather, arun_flow, run_flow
 from agentkit.core.graph import Graph
-from agentkit.core.runnable import Runnable, traced
+from agentkit.core.runnable import Runnable
 from agentkit.llms.messages import Message, assistant, user
 from agentkit.tools import ToolRunner
 
 EARLY_STOPPING = ("force", "generate")
-PROMPTS_DIR = Path(__file__).parent / "prompts"
-
-
-def bundled_prompt(file: str) -> Runnable[Any, Any]:
-    """A prompt bundled as data in ``agentkit/agents/prompts/``."""
-    from agentkit.prompts import load_prompt
-
-    return load_prompt(PROMPTS_DIR / file)
-
-
-def check_prompt(prompt: Any, required: Sequence[str], owner: str) -> None:
-    """Raise when a prompt template lacks a variable the agent fills in."""
-    if not isinstance(prompt, Runnable):
-        raise UsageError(f"{owner}'s prompt must be a prompt template, got {type(prompt).__name__}")
-    names = getattr(prompt, "variables", None)
-    if names is None:  # another kind of runnable: trust it
-        return
-    known = set(names) | set(getattr(prompt, "optional_variables", ()))
-    missing = [v for v in required if v not in known]
-    if missing:
-        raise UsageError(
-            f"{owner}'s prompt lacks the variable(s) {missing} (it has {sorted(known)}); "
-            "start from the bundled prompt in agentkit/agents/prompts/ and keep its variables"
-        )
 
 
 @dataclass
@@ -65,14 +60,16 @@ class AgentRun:
     """The state of one run: prompt values, steps so far, the tool-agent conversation."""
 
     values: dict[str, Any]
-    emit: Callable[[Step], None] | None = None
     steps: list[Step] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
+    reported: int = 0  # how many steps have been streamed
+    turn: int = 0  # model calls made so far
+    durable: Durable | None = None  # the checkpoint of a durable run
+    output: str | None = None  # the answer, once known
+    stopped_reason: str | None = None
 
     def add(self, step: Step) -> None:
         self.steps.append(step)
-        if self.emit is not None:
-            self.emit(step)
 
 
 class Agent(Flow[Any, dict[str, Any]]):
@@ -95,6 +92,11 @@ class Agent(Flow[Any, dict[str, Any]]):
             the model once more for a best-effort answer.
         final_instruction: the text of that last request (default: the bundled
             ``final_instruction_file``).
+        checkpointer: a :class:`SQLiteCheckpointer`: the run is durable, checkpointed
+            after every step under ``config["configurable"]["thread_id"]`` and continued
+            with :meth:`resume` (see docs/durable-agents.md).
+        approval: a policy ``(tool, arguments) -> bool``: ``True`` pauses the call for a
+            person's decision (as tools with ``requires_approval=True`` always do).
     """
 
     kind = "agent"
@@ -113,7 +115,12 @@ class Agent(Flow[Any, dict[str, Any]]):
         max_execution_time: float | None = None,
         early_stopping: str = "force",
         final_instruction: str | None = None,
+        checkpointer: SQLiteCheckpointer | None = None,
+        approval: Callable[[Any, Any], bool] | None = None,
     ) -> None:
+        from agentkit.core.foreign import coerce_foreign
+
+        model = coerce_foreign(model)  # a LangChain chat model works as it is
         if not isinstance(model, Runnable):
             raise UsageError(
                 f"an agent's model must be a chat model (a Runnable), got {type(model).__name__}"
@@ -143,6 +150,17 @@ class Agent(Flow[Any, dict[str, Any]]):
                 f"an agent's memory needs load(session) and save(session, turn); "
                 f"got {type(memory).__name__}"
             )
+        if checkpointer is not None and not isinstance(checkpointer, SQLiteCheckpointer):
+            raise UsageError(
+                f"checkpointer must be an agentkit.agents.SQLiteCheckpointer, got "
+                f"{type(checkpointer).__name__}"
+            )
+        if approval is not None and not callable(approval):
+            raise UsageError(
+                f"approval must be a function (tool, arguments) -> bool, got {approval!r}"
+            )
+        self.checkpointer = checkpointer
+        self.approval = approval
         self.model = model
         self.tools = as_tools(tools)
         self.memory = memory
@@ -189,40 +207,120 @@ class Agent(Flow[Any, dict[str, Any]]):
     # --- the loop ----------------------------------------------------------------------
 
     def flow(self, input: Any, config: RunConfig) -> FlowGen:
-        return (yield from self._run(input, config, None))
-
-    def _run(self, input: Any, config: RunConfig, emit: Callable[[Step], None] | None) -> FlowGen:
         values = self._values(input)
         session = str(config.get("session_id", "default"))
         if self._load is not None:
             values["history"] = list((yield Call(self._load, session, config)))
         else:
             values.setdefault("history", [])
-        run = AgentRun(values, emit)
+        run = AgentRun(values)
         self.begin(run, config)
+        if self.checkpointer is not None:
+            run.durable = yield from start_thread(self, run, session, config)
+        return (yield from self.loop(run, session, config))
+
+    def loop(self, run: AgentRun, session: str, config: RunConfig) -> FlowGen:
+        """The turns from ``run.turn`` on, the limits, and the memory save."""
         started = time.monotonic()
-        output: str | None = None
-        stopped: str | None = None
-        for _ in range(self.max_iterations):
+        durable = run.durable
+        while run.output is None and run.stopped_reason is None:
             limit = self.max_execution_time
-            if limit is not None and time.monotonic() - started >= limit:
-                stopped = "max_execution_time"
-                break
-            output = yield from self.turn(run, config)
-            if output is not None:
-                break
-        else:
-            stopped = "max_iterations"
-        if stopped is not None:
+            if run.turn >= self.max_iterations:
+                run.stopped_reason = "max_iterations"
+            elif limit is not None and time.monotonic() - started >= limit:
+                run.stopped_reason = "max_execution_time"
+            else:
+                try:
+                    run.output = yield from self.turn(run, config)
+                except RunPaused as paused:
+                    return (yield from pause_run(run, paused.interrupted, config))
+                run.turn += 1
+                yield from self._report(run, config)
+            if durable is not None:  # one transaction per step
+                state = encode_state(run, session)
+                yield io(
+                    config, durable.store.save, durable.thread_id, state, "running", None, True
+                )
+        stopped = run.stopped_reason
+        if stopped is not None and not run.output:
             output = ""
             if self.early_stopping == "generate":
-                output = (yield from self.final_call(run, config)).strip()
-            output = output or stop_message(stopped, self.max_iterations, self.max_execution_time)
-        assert output is not None
+                try:
+                    output = (yield from self.final_call(run, config)).strip()
+                except RunPaused as paused:
+                    return (yield from pause_run(run, paused.interrupted, config))
+                yield from self._report(run, config)
+            run.output = output or stop_message(
+                stopped, self.max_iterations, self.max_execution_time
+            )
+        output = run.output or ""
         if self._save is not None:
-            turn = [user(str(values["input"])), assistant(output)]
+            turn = [user(str(run.values["input"])), assistant(output)]
             yield Call(self._save, (session, turn), config)
+        if durable is not None:
+            state = encode_state(run, session)
+            yield io(config, durable.store.save, durable.thread_id, state, "done", None, True)
         return AgentResult(output=output, steps=run.steps, stopped_reason=stopped)
+
+    def resume(
+        self,
+        thread_id: str,
+        decision: Decision | None = None,
+        *,
+        value: Any = NO_VALUE,
+        config: ConfigLike = None,
+    ) -> dict[str, Any]:
+        """Continue the durable run ``thread_id`` after a pause, a crash or a restart.
+
+        ``decision`` answers a pending tool call (:func:`approve`, :func:`reject`,
+        :func:`edit`); ``value`` answers an :func:`interrupt`. A finished thread returns its
+        stored result. Needs the agent's ``checkpointer``.
+        """
+        return run_flow(resume_flow(self, thread_id, decision, value, ensure_config(config)))
+
+    async def aresume(
+        self,
+        thread_id: str,
+        decision: Decision | None = None,
+        *,
+        value: Any = NO_VALUE,
+        config: ConfigLike = None,
+    ) -> dict[str, Any]:
+        """Async :meth:`resume`."""
+        flow = resume_flow(self, thread_id, decision, value, ensure_config(config))
+        return await arun_flow(flow)
+
+    def resuming(
+        self, thread_id: str, decision: Decision | None = None, *, value: Any = NO_VALUE
+    ) -> Runnable[Any, Any]:
+        """:meth:`resume` as a Runnable (input ignored) to stream or run with events."""
+        return Resumption(self, thread_id, decision, value)
+
+    def pending(self, thread_id: str) -> Interrupted | None:
+        """What the thread waits for (``None`` when it is not paused)."""
+        return pending_of(self, thread_id)
+
+    def call_model(
+        self, run: AgentRun, model: Runnable[Any, Any], messages: Any, config: RunConfig
+    ) -> FlowGen:
+        """Call the model (journaled in a durable run: a resume replays the reply)."""
+        if run.durable is None:
+            return (yield Call(model, messages, config))
+        return (yield from journaled_model_call(run, model, messages, config))
+
+    def needs_approval(self, tool: Any, tool_input: Any) -> bool:
+        """Whether a call must wait for a person: the tool says so, or the policy does."""
+        if getattr(tool, "requires_approval", False):
+            return True
+        return self.approval is not None and bool(self.approval(tool, tool_input))
+
+    def _report(self, run: AgentRun, config: RunConfig) -> FlowGen:
+        """Stream the steps recorded since the last report (and report them as events)."""
+        for step in run.steps[run.reported :]:
+            if config.events is not None:
+                config.events.emit(AgentStep(config.parent_run_id, self.name, step))
+            yield Emit({"step": step})
+        run.reported = len(run.steps)
 
     def _values(self, input: Any) -> dict[str, Any]:
         if isinstance(input, str):
@@ -241,20 +339,28 @@ class Agent(Flow[Any, dict[str, Any]]):
 
     def act(
         self,
+        run: AgentRun,
         requests: Sequence[tuple[str, str | dict[str, Any], str | None]],
         thought: str,
         config: RunConfig,
     ) -> FlowGen:
         """Run the requested ``(tool name, input, call id)`` calls safely (errors become
-        observations), concurrently when there are several; return their steps in order."""
+        observations), concurrently when there are several; return their steps in order.
+        In a durable run the calls are journaled, and approvals pause the run first."""
+        if run.durable is not None:
+            return (yield from durable_act(self, run, requests, thought, config))
         steps: list[Step | None] = [None] * len(requests)
         pending: list[tuple[int, Any]] = []
         for i, (name, tool_input, call_id) in enumerate(requests):
             tool = self.find_tool(name)
             if tool is None:
-                message = unknown_tool_message(name, list(self._by_name))
-                error = f"unknown tool {name!r}"
-                steps[i] = Step(thought, name, tool_input, message, 0.0, error, call_id)
+                steps[i] = self.unknown_step(name, tool_input, thought, call_id)
+            elif self.needs_approval(tool, tool_input):
+                raise UsageError(
+                    f"the tool {tool.name!r} needs approval, which needs a durable run: give "
+                    "the agent checkpointer=SQLiteCheckpointer(path) and run it with "
+                    "{'configurable': {'thread_id': ...}}"
+                )
             else:
                 pending.append((i, tool))
         calls = [Call(self._runner, (tool, requests[i][1]), config) for i, tool in pending]
@@ -270,80 +376,19 @@ class Agent(Flow[Any, dict[str, Any]]):
             )
         return steps
 
+    def unknown_step(self, name: str, tool_input: Any, thought: str, call_id: str | None) -> Step:
+        message = unknown_tool_message(name, list(self._by_name))
+        return Step(thought, name, tool_input, message, 0.0, f"unknown tool {name!r}", call_id)
+
     def find_tool(self, name: str) -> Any:
         """The tool called ``name`` (exact, else case-insensitive), or ``None``."""
         return self._by_name.get(name) or self._by_lower.get(name.lower())
-
-    # --- streaming: the same flow, driven op by op -------------------------------------
-
-    @traced
-    def stream(self, input: Any, config: ConfigLike = None) -> Iterator[dict[str, Any]]:
-        """Yield ``{"step": Step}`` as each step completes, then the result dict. The chunks
-        are dicts, so they merge (as stream chunks do) into the result plus a ``"step"``
-        key, and the agent streams inside a chain like any other node."""
-        feed = _StepFeed(self, input, config)  # type: ignore[arg-type]
-        value: Any = None
-        error: Exception | None = None
-        while True:
-            yield from feed.resume(value, error)
-            if feed.op is None:
-                return
-            try:
-                value, error = run_flow(_single(feed.op)), None
-            except Exception as exc:
-                value, error = None, exc
-
-    @traced
-    async def astream(self, input: Any, config: ConfigLike = None) -> AsyncIterator[dict[str, Any]]:
-        """Async :meth:`stream` (tools and model run through their async paths)."""
-        feed = _StepFeed(self, input, config)  # type: ignore[arg-type]
-        value: Any = None
-        error: Exception | None = None
-        while True:
-            for chunk in feed.resume(value, error):
-                yield chunk
-            if feed.op is None:
-                return
-            try:
-                value, error = await arun_flow(_single(feed.op)), None
-            except Exception as exc:
-                value, error = None, exc
 
     def graph(self) -> Graph:
         return Graph.fan_out(self, [self.model.graph(), *(t.graph() for t in self.tools)])
 
     def __repr__(self) -> str:
         return f"<{self.name} tools={[t.name for t in self.tools]}>"
-
-
-class _StepFeed:
-    """An agent run driven one operation at a time, for :meth:`Agent.stream` and
-    :meth:`Agent.astream` (which differ only in how they perform ``op``)."""
-
-    def __init__(self, agent: Agent, input: Any, config: RunConfig) -> None:
-        self.steps: list[Step] = []
-        self.gen = agent._run(input, config, self.steps.append)
-        self.op: Op | None = None  # the operation to perform next; None once the run is done
-
-    def resume(self, value: Any, error: Exception | None) -> list[dict[str, Any]]:
-        """Hand the last operation's outcome to the run; return the chunks now ready: the
-        new steps, then the result when the run has finished."""
-        try:
-            self.op = self.gen.send(value) if error is None else self.gen.throw(error)
-        except StopIteration as stop:
-            self.op = None
-            return [*self._drain(), stop.value]
-        return self._drain()
-
-    def _drain(self) -> list[dict[str, Any]]:
-        chunks = [{"step": step} for step in self.steps]
-        self.steps.clear()
-        return chunks
-
-
-def _single(op: Op) -> FlowGen:
-    """A flow of one operation (lets the stream drivers reuse the core's runners)."""
-    return (yield op)
 
 
 def reply_text(reply: Any) -> str:

@@ -21,9 +21,9 @@ from agentkit.agents.react_parser import ReActFinish, ReActParseError, parse_rea
 from agentkit.agents.serialize import agent_fields, agent_options, register_agent
 from agentkit.agents.steps import Step
 from agentkit.agents.toolbox import bind_stop, describe_tools
-from agentkit.core.flow import Call, FlowGen
-from agentkit.core.runnable import Runnable
+from agentkit.core.flow import FlowGen
 from agentkit.core.messages import to_messages, user
+from agentkit.core.runnable import Runnable
 
 if TYPE_CHECKING:
     from agentkit.core.config import RunConfig
@@ -95,7 +95,7 @@ class ReActAgent(Agent):
         return self.prompt.invoke(values, config)
 
     def turn(self, run: AgentRun, config: RunConfig) -> FlowGen:
-        reply = yield Call(self._model, self._messages(run, config), config)
+        reply = yield from self.call_model(run, self._model, self._messages(run, config), config)
         text = reply_text(reply)
         try:
             parsed = parse_react(text)
@@ -108,14 +108,14 @@ class ReActAgent(Agent):
         if answer and self.find_tool(parsed.tool) is None:
             return answer  # "Action: Final Answer" (unless a tool has that name)
         requests = [(parsed.tool, parsed.tool_input, None)]
-        [step] = yield from self.act(requests, parsed.thought, config)
+        [step] = yield from self.act(run, requests, parsed.thought, config)
         step.log = text
         run.add(step)
         return None
 
     def final_call(self, run: AgentRun, config: RunConfig) -> FlowGen:
         messages = [*to_messages(self._messages(run, config)), user(self.final_instruction)]
-        text = reply_text((yield Call(self._model, messages, config)))
+        text = reply_text((yield from self.call_model(run, self._model, messages, config)))
         try:
             parsed = parse_react(text)
         except ReActParseError:

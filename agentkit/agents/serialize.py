@@ -12,7 +12,9 @@ Tools are written by this rule:
 A tool that has no spec (a subclass that is not registered, a tool made from a lambda or a
 nested function) raises a :class:`SpecError` saying how to make it serialisable. Loading
 reverses the rule: a name without ``:`` comes from the registry, ``"module:function"`` must
-import a tool (or a function, which becomes one), and a dict is loaded as a spec.
+import a tool (or a function, which becomes one), and a dict is loaded as a spec. Specs are
+data: a reference outside agentkit imports only when the caller allows it
+(``agentkit.load(path, allow_imports=...)``, see :mod:`agentkit.core.refs`).
 """
 
 from __future__ import annotations

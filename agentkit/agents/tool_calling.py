@@ -19,9 +19,9 @@ from agentkit.agents.executor import Agent, AgentRun, bundled_prompt, reply_text
 from agentkit.agents.serialize import agent_fields, agent_options, register_agent
 from agentkit.agents.steps import Step
 from agentkit.agents.toolbox import bind_tools
-from agentkit.core.flow import Call, FlowGen
-from agentkit.core.runnable import Runnable
+from agentkit.core.flow import FlowGen
 from agentkit.core.messages import Message, ToolCall, assistant, to_messages, tool, user
+from agentkit.core.runnable import Runnable
 
 if TYPE_CHECKING:
     from agentkit.core.config import RunConfig
@@ -54,7 +54,7 @@ class ToolCallingAgent(Agent):
         run.messages = to_messages(self.prompt.invoke(run.values, config))
 
     def turn(self, run: AgentRun, config: RunConfig) -> FlowGen:
-        reply = yield Call(self._model, run.messages, config)
+        reply = yield from self.call_model(run, self._model, run.messages, config)
         if not isinstance(reply, Message) or not reply.tool_calls:
             return reply_text(reply)
         offset = len(run.steps)
@@ -74,7 +74,7 @@ class ToolCallingAgent(Agent):
                 requests.append((call.name, call.raw_arguments or "", call.id))
             else:
                 answered[i] = arguments_error_step(call, target, thought)
-        ran = iter((yield from self.act(requests, thought, config)))
+        ran = iter((yield from self.act(run, requests, thought, config)))
         for i, call in enumerate(calls):
             step = answered[i] if i in answered else next(ran)
             run.add(step)
@@ -83,7 +83,8 @@ class ToolCallingAgent(Agent):
 
     def final_call(self, run: AgentRun, config: RunConfig) -> FlowGen:
         # the model without tools bound: it can only answer
-        reply = yield Call(self.model, [*run.messages, user(self.final_instruction)], config)
+        messages = [*run.messages, user(self.final_instruction)]
+        reply = yield from self.call_model(run, self.model, messages, config)
         return reply_text(reply)
 
     def to_dict(self) -> dict[str, Any]:

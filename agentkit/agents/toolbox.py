@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agentkit.core.errors import UsageError
+from agentkit.core.foreign import coerce_foreign
 from agentkit.core.runnable import Runnable
 from agentkit.tools import Tool, get_tool
 
@@ -23,6 +24,7 @@ def as_tools(tools: Sequence[Any]) -> list[Tool]:
         )
     out: list[Tool] = []
     for i, item in enumerate(tools):
+        item = coerce_foreign(item, "tool")  # a LangChain tool works as it is
         if isinstance(item, Tool):
             out.append(item)
         elif isinstance(item, str):

@@ -1,12 +1,16 @@
 """The Streamlit entry point: ``agentkit app`` runs ``streamlit run`` on this file.
 
 Pages: Chat, Documents, Evaluations and Graph (``agentkit/app/pages/``). Settings come
-from the arguments after ``--`` (see :mod:`agentkit.app.settings`).
+from the arguments after ``--`` (see :mod:`agentkit.workspace.settings`). With an access token
+set, nothing but the token prompt is drawn until the visitor gives it
+(:mod:`agentkit.app.auth`).
 """
 
 from __future__ import annotations
 
 import streamlit as st
+
+from agentkit.app.auth import require_access
 
 PAGES = {
     "chat": ":material/chat:",
@@ -18,6 +22,7 @@ PAGES = {
 
 def main() -> None:
     st.set_page_config(page_title="agentkit", page_icon=":material/hub:", layout="wide")
+    require_access()
     pages = [
         st.Page(f"pages/{name}.py", title=name.title(), icon=icon, url_path=name, default=first)
         for (name, icon), first in zip(PAGES.items(), (True, False, False, False), strict=True)

@@ -6,7 +6,15 @@ first with :class:`MarkdownEscaper`: outside code spans and fenced blocks, ``<``
 ``&`` and ``\\`` become backslash escapes (so tags show as text and a model's own
 backslash cannot cancel an escape), ``!`` is escaped (no remote images are fetched from
 ``![...](url)``) and ``$`` is escaped (no LaTeX). Inside code the text is left as it is
-(Markdown shows code literally). Text counts as code only where Markdown must agree:
+(Markdown shows code literally).
+
+No text becomes a clickable link: a click on a link that injected text wrote
+(``[x](http://127.0.0.1:9/leak?d=<secret>)``) would send data anywhere. ``[`` and ``]`` are
+escaped (no inline or reference links, no link definitions), ``<`` is (no ``<url>``
+autolinks), and the URLs that GFM Markdown links by itself (``http://``, ``www.``,
+``user@host``) get an invisible word joiner (U+2060) between the two slashes, before the dot
+after ``www`` and before the ``@``: they show as they are, as plain text.
+Text counts as code only where Markdown must agree:
 
 - a code span is held back until its closing backticks arrive on the same line; unclosed
   at the end of its line, it is escaped as text, backticks included (so Markdown cannot
@@ -29,15 +37,31 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-ESCAPED = frozenset("<>&!$\\~")
+ESCAPED = frozenset("<>&!$\\~[]")
 PLAIN_ESCAPED = frozenset("\\`*_[]!<>&$~|#")
 LIST_START = re.compile(r"^(?:[-+=]|\d{1,9}[.)])")
+WORD_JOINER = "\u2060"  # invisible; breaks an autolinked URL without changing what shows
+EMAIL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.+_")
 
 
-def _escape(text: str) -> str:
-    """Text outside code: the escaped characters, and backticks (which this escaper does not
-    treat as code delimiters here, so Markdown must not either)."""
-    return "".join("\\" + c if c in ESCAPED or c == "`" else c for c in text)
+def link_cut(recent: str, char: str) -> str:
+    """A word joiner to put before ``char`` when ``recent`` (the text just before it) and
+    ``char`` would let Markdown autolink a URL: ``//``, ``www.``, ``name@``; else ``""``."""
+    if (
+        (char == "/" and recent.endswith("/"))
+        or (char == "." and recent[-3:].lower() == "www")
+        or (char == "@" and recent[-1:] in EMAIL_CHARS)
+    ):
+        return WORD_JOINER
+    return ""
+
+
+def unlinked(text: str) -> str:
+    """``text`` with a word joiner wherever :func:`link_cut` puts one."""
+    out: list[str] = []
+    for i, char in enumerate(text):
+        out.append(link_cut(text[max(0, i - 3) : i], char) + char)
+    return "".join(out)
 
 
 class MarkdownEscaper:
@@ -55,6 +79,24 @@ class MarkdownEscaper:
         self.line_start = True  # only spaces and tabs so far on this line
         self.indent: list[str] = []  # those spaces and tabs, held back
         self.tick_at_line_start = False
+        self.recent = ""  # the last few characters written as text (see link_cut)
+
+    def _text(self, text: str, ticks: bool = False) -> str:
+        """Characters written as text: escaped (backticks too, with ``ticks``), and URLs
+        cut so that Markdown does not autolink them."""
+        out: list[str] = []
+        for char in text:
+            cut = link_cut(self.recent, char)
+            self.recent = (self.recent + char)[-3:]
+            escape = char in ESCAPED or (ticks and char == "`")
+            out.append(cut + ("\\" + char if escape else char))
+        return "".join(out)
+
+    def _code(self, text: str) -> str:
+        """Characters written as code (left as they are): they end any text run."""
+        if text:
+            self.recent = ""
+        return text
 
     def feed(self, chunk: str) -> str:
         out: list[str] = []
@@ -73,9 +115,9 @@ class MarkdownEscaper:
         """Whatever is held back at the end of the stream."""
         out = self._close_ticks() if self.ticks else ""
         if self.closing:
-            out += "`" * self.closing + "".join(self.held)
+            out += self._code("`" * self.closing + "".join(self.held))
         elif self.opening:  # a fence opened on the last line: an empty code block
-            out += "`" * self.opening + "".join(self.held)
+            out += self._code("`" * self.opening + "".join(self.held))
         elif self.inline:
             out += self._abandon_inline()
         out += "".join(self.indent)
@@ -95,20 +137,20 @@ class MarkdownEscaper:
             if at_start and run >= self.fence:  # a close, if nothing but spaces follows
                 self.closing, self.closing_ws, self.indent = run, "".join(self.indent), []
                 return ""
-            return self._take_indent() + ticks
+            return self._code(self._take_indent() + ticks)
         if self.opening:  # a backtick in the info string: not a fence, the line is text
-            text = _escape("`" * self.opening + "".join(self.held) + ticks)
+            text = self._text("`" * self.opening + "".join(self.held) + ticks, ticks=True)
             self.opening, self.held, self.literal = 0, [], True
             return text
         if self.inline:
             if run != self.inline:
                 self.held.append(ticks)
                 return ""
-            text = "".join(self.held) + ticks
+            text = self._code("".join(self.held) + ticks)
             self.inline, self.held = 0, []
             return text
         if self.literal:
-            return _escape(ticks)
+            return self._text(ticks, ticks=True)
         if at_start and run >= 3:  # a fence: written at column 0 (see the module docs)
             self.opening, self.indent = run, []
             return ""
@@ -119,7 +161,7 @@ class MarkdownEscaper:
         """An unclosed code span is text, escaped, backticks included: left raw, they could
         pair with backticks on the next line (a code span may span lines in Markdown), and
         move what Markdown treats as code away from what this escaper did."""
-        text = _escape("".join(self.held))
+        text = self._text("".join(self.held), ticks=True)
         self.inline, self.held = 0, []
         return text
 
@@ -136,7 +178,7 @@ class MarkdownEscaper:
             elif self.inline:
                 out = self._abandon_inline()
             out += self._take_indent()
-            self.line_start, self.literal = True, False
+            self.line_start, self.literal, self.recent = True, False, ""
             return out + char
         if self.line_start and char in " \t":
             self.indent.append(char)
@@ -148,14 +190,14 @@ class MarkdownEscaper:
                 return ""
             text = self.closing_ws + "`" * self.closing + "".join(self.held) + char
             self.closing, self.held = 0, []
-            return text  # text after the run: a line of code, not the close
+            return self._code(text)  # text after the run: a line of code, not the close
         prefix = self._take_indent()
         if self.opening or self.inline:
             self.held.append(char)
             return prefix
-        if self.fence or char not in ESCAPED:
+        if self.fence:
             return prefix + char
-        return prefix + "\\" + char
+        return prefix + self._text(char)
 
 
 def safe_markdown(text: str) -> str:
@@ -178,10 +220,12 @@ def escaped_stream(chunks: Iterable[str]) -> Iterator[str]:
 
 def plain(text: Any, limit: int | None = None) -> str:
     """One line of untrusted text for a caption or a label, cut to ``limit`` and escaped so
-    that it shows as it is: no HTML, emphasis, code, links, images, math, headings or lists."""
+    that it shows as it is: no HTML, emphasis, code, links (autolinked URLs included),
+    images, math, headings or lists."""
     line = " ".join(str(text).split())
     if limit is not None and len(line) > limit:
         line = line[: limit - 1].rstrip() + "…"
+    line = unlinked(line)
     escaped = "".join("\\" + c if c in PLAIN_ESCAPED else c for c in line)
     block = LIST_START.match(escaped)
     if block:  # "- item", "+ x", "= x", "1. x", "2) x" would start a list or a heading

@@ -1,5 +1,5 @@
 """Streamlit glue shared by the pages: settings, cached resources, the sidebar and the
-current chain. The logic behind it lives in the plain modules of :mod:`agentkit.app`."""
+current chain. The logic behind it lives in :mod:`agentkit.workspace` (no streamlit)."""
 
 from __future__ import annotations
 
@@ -11,25 +11,29 @@ from typing import Any
 import streamlit as st
 
 from agentkit.app import main_script
-from agentkit.app.chains import KIND_LABELS, ChainSettings, HistoryMemory, build_chain
-from agentkit.app.models import (
+from agentkit.app.auth import require_access
+from agentkit.app.render import plain
+from agentkit.workspace.chains import KIND_LABELS, ChainSettings, HistoryMemory, build_chain
+from agentkit.workspace.indexes import is_index, open_index
+from agentkit.workspace.models import (
     ENABLE_GENERATIVE,
     MODEL_CHOICES,
     ModelChoice,
+    answering_model,
     choose_model,
-    reader_model,
 )
-from agentkit.app.render import plain
-from agentkit.app.retrieval import hybrid_retriever, is_index, open_index
-from agentkit.app.sessions import ChatSessions
-from agentkit.app.settings import AppSettings
+from agentkit.workspace.sessions import ChatSessions
+from agentkit.workspace.settings import AppSettings
 
 PENDING = "ak_pending"
 SIDEBAR_KEYS = ("ak_model", "ak_kind", "ak_k", "ak_temperature")
 
 
 def app_settings() -> AppSettings:
-    """The settings of this app process (script arguments over environment)."""
+    """The settings of this app process (script arguments over environment). Every page
+    starts with this call, so it also holds the access gate: a page run without the entry
+    script (Streamlit can run ``pages/*.py`` directly) still shows only the token prompt."""
+    require_access()
     args = sys.argv[1:] if Path(sys.argv[0]).resolve() == main_script() else []
     return AppSettings.load(args, os.environ)
 
@@ -54,11 +58,6 @@ def index_version(index_dir: Path) -> float:
 @st.cache_resource(show_spinner="Opening the index...", max_entries=4)
 def cached_index(index_dir: str, version: float) -> Any:
     return open_index(index_dir)
-
-
-@st.cache_resource(show_spinner="Opening the index...", max_entries=8)
-def cached_retriever(index_dir: str, k: int, version: float) -> Any:
-    return hybrid_retriever(cached_index(index_dir, version), k)
 
 
 @st.cache_resource(show_spinner="Loading the chain...", max_entries=4)
@@ -111,16 +110,10 @@ def current_chain(settings: AppSettings, sessions: ChatSessions) -> Any:
         return custom_chain(settings)[0]
     chosen = chain_settings()
     choice = cached_model(st.session_state.get("ak_model", settings.model))
-    model, retriever = choice.model, None
+    index = None
     if has_index(settings):
-        version = index_version(settings.index)
-        index = cached_index(str(settings.index), version)
-        model = reader_model(choice, index.embedder)
-        # Chat needs no retriever, and the agent gets a search tool only over documents:
-        # an emptied index (its last document deleted) must not break them.
-        if chosen.kind == "rag" or (chosen.kind == "agent" and len(index) > 0):
-            retriever = cached_retriever(str(settings.index), chosen.k, version)
-    return build_chain(chosen, model, retriever, HistoryMemory(sessions.store))
+        index = cached_index(str(settings.index), index_version(settings.index))
+    return build_chain(chosen, answering_model(choice, index), index, HistoryMemory(sessions.store))
 
 
 # --- the sidebar ------------------------------------------------------------------------

@@ -32,6 +32,7 @@ class Chain(Flow[Any, dict[str, Any]]):
     """
 
     kind = "chain"
+    verbose: bool = False  # LangChain's verbose=True: print each step (a ConsoleTracer)
 
     @property
     @abstractmethod
@@ -53,6 +54,8 @@ class Chain(Flow[Any, dict[str, Any]]):
         """Yield operations on the validated inputs; return a dict of the output keys."""
 
     def flow(self, input: Any, config: RunConfig) -> FlowGen:
+        if self.verbose:
+            config = verbose_config(config)
         inputs = self.prep_inputs(input)
         outputs = yield from self.call(inputs, config)
         return self.prep_outputs(inputs, outputs)
@@ -91,6 +94,19 @@ class Chain(Flow[Any, dict[str, Any]]):
             )
         result = self.invoke(args[0] if args else kwargs, config)
         return result[self.output_keys[0]]
+
+    def predict(self, config: ConfigLike = None, **kwargs: Any) -> Any:
+        """LangChain's spelling of :meth:`run` with keywords: ``chain.predict(input="hi")``."""
+        return self.run(config=config, **kwargs)
+
+
+def verbose_config(config: RunConfig) -> RunConfig:
+    """``config`` with a :class:`~agentkit.core.tracing.ConsoleTracer` (unless it has one)."""
+    from agentkit.core.tracing import ConsoleTracer
+
+    if any(isinstance(t, ConsoleTracer) for t in config.tracers):
+        return config
+    return config.merge(tracers=[ConsoleTracer()])
 
 
 def output_keys_of(runnable: Runnable[Any, Any], fallback: str) -> list[str]:

@@ -1,15 +1,18 @@
-""":class:`ConversationChain`: a chat turn with history loaded from and saved to a memory."""
+""":class:`ConversationChain`: a chat turn with history loaded from and saved to a memory.
+
+It streams: ``stream``/``astream`` yield the reply as ``{output_key: piece}`` chunks as the
+model generates it, then the input keys; the turn is saved once the reply is complete."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from agentkit.chains.base import Chain, template_text
 from agentkit.chains.llm_chain import LLMChain
 from agentkit.core.compose import Lambda
 from agentkit.core.errors import SpecError, UsageError
-from agentkit.core.flow import Call, FlowGen
+from agentkit.core.flow import Call, FlowGen, Stream
 
 if TYPE_CHECKING:
     from agentkit.core.config import RunConfig
@@ -84,7 +87,9 @@ class ConversationChain(Chain):
         input_key: str = "input",
         output_key: str = "response",
         session_key: str = "session_id",
+        verbose: bool = False,
     ) -> None:
+        self.verbose = verbose  # print each step (LangChain's verbose=)
         if not isinstance(memory, ConversationMemory):
             raise UsageError(
                 f"ConversationChain memory must have load(session) and save(session, turn); "
@@ -126,8 +131,10 @@ class ConversationChain(Chain):
 
             human = getattr(self.memory, "human_prefix", "Human")
             shown = buffer_string(shown, human, getattr(self.memory, "ai_prefix", "AI"))
-        result = yield from self.llm_chain.call({**inputs, HISTORY: shown}, config)
-        response = result[self.output_key]
+        key = self.output_key
+        result = yield Stream(self.llm_chain, {**inputs, HISTORY: shown}, config, key, key)
+        # invoke gets the LLMChain's dict; a stream its joined chunks (the parsed reply)
+        response = result[key] if isinstance(result, Mapping) else result
         turn = [user(str(inputs[self.input_key])), assistant(str(response))]
         yield Call(self._save, (session, turn), config)
         return {self.output_key: response}

@@ -12,7 +12,7 @@ from agentkit.chains.base import number_in
 from agentkit.chains.router import RouterChain
 from agentkit.core.config import ConfigLike
 from agentkit.core.errors import UsageError
-from agentkit.core.runnable import Runnable, traced
+from agentkit.core.runnable import Runnable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -65,7 +65,6 @@ class EmbeddingRouter(Runnable[Any, dict[str, Any]]):
         sims = self._descriptions() @ query
         return {name: float(s) for name, s in zip(self.destinations, sims, strict=True)}
 
-    @traced
     def invoke(self, input: Any, config: ConfigLike = None) -> dict[str, Any]:
         if isinstance(input, Mapping):
             if self.input_key not in input:

@@ -9,7 +9,7 @@ from agentkit.chains.base import Chain
 from agentkit.core.config import ConfigLike
 from agentkit.core.errors import UsageError
 from agentkit.core.flow import Call, FlowGen
-from agentkit.core.runnable import Runnable, traced
+from agentkit.core.runnable import Runnable
 
 if TYPE_CHECKING:
     from agentkit.core.config import RunConfig
@@ -32,7 +32,9 @@ class LLMChain(Chain):
         llm: Runnable[Any, Any],
         output_parser: Runnable[Any, Any] | None = None,
         output_key: str = "text",
+        verbose: bool = False,
     ) -> None:
+        self.verbose = verbose  # print each step (LangChain's verbose=)
         if getattr(prompt, "input_variables", None) is None:
             raise UsageError(
                 f"LLMChain needs a prompt template with input_variables, got "
@@ -42,6 +44,9 @@ class LLMChain(Chain):
             from agentkit.parsers import StrOutputParser
 
             output_parser = StrOutputParser()
+        from agentkit.core.foreign import coerce_foreign
+
+        llm = coerce_foreign(llm)  # a LangChain model works as the llm
         self.prompt, self.llm, self.output_parser = prompt, llm, output_parser
         self.output_key = output_key
 
@@ -63,7 +68,6 @@ class LLMChain(Chain):
         parsed = yield Call(self.output_parser, reply, config)
         return {self.output_key: parsed}
 
-    @traced
     def stream(self, input: Any, config: ConfigLike = None) -> Iterator[Any]:
         chunks = self.prompt.stream(self.prep_inputs(input), config)
         chunks = self.llm.transform(chunks, config)

@@ -8,8 +8,16 @@ Chain types (the classic semantics):
 - ``refine`` — an answer from the first document, refined with each next one in turn.
 - ``map_rerank`` — one answer per document ending in ``Score: N``; the best-scored answer
   wins and only its document is cited.
+- ``reader`` — a :class:`~agentkit.readers.Reader` reads ``(question, documents)`` directly
+  (no prompt). A reader model (the offline ``extractive`` one) always reads this way, whatever
+  the chain type: it follows no instructions, so prompt wording never changes its answer.
 
 The prompts are data files in ``agentkit/chains/prompts/qa_*.yaml``; pass your own by name.
+
+Streaming (``stream``/``astream``) yields the final model call's text as ``{"result": piece}``
+chunks (stuff, map_reduce's combine call, refine's last call; map_rerank must score every
+answer first, so it yields its result at the end), then the other output keys in one chunk.
+The streamed ``result`` is the text as generated; ``invoke`` strips surrounding whitespace.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from agentkit.chains.base import Chain
 from agentkit.core import spec
 from agentkit.core.config import RunConfig
 from agentkit.core.errors import OutputParserError, UsageError
-from agentkit.core.flow import Call, FlowGen, Gather
+from agentkit.core.flow import Call, FlowGen, Gather, Stream
 from agentkit.core.runnable import Runnable
 from agentkit.parsers import RegexParser, StrOutputParser
 from agentkit.prompts import BasePromptTemplate, PromptTemplate, load_prompt
@@ -55,6 +63,7 @@ CHAIN_PROMPTS: dict[str, dict[str, tuple[str, frozenset[str]]]] = {
         ),
     },
     "map_rerank": {"prompt": ("qa_map_rerank.yaml", frozenset({"context", "question"}))},
+    "reader": {},
 }
 CHAIN_TYPES = tuple(CHAIN_PROMPTS)
 SCORE_REGEX = r"(?s)^\s*(?P<answer>.*?)\s*Score:\s*(?P<score>[0-9]+(?:\.[0-9]+)?)"
@@ -102,7 +111,9 @@ class RetrievalQA(Chain):
         document_separator: str = "\n\n",
         return_source_documents: bool = False,
         max_concurrency: int | None = None,
+        verbose: bool = False,
     ) -> None:
+        self.verbose = verbose  # print each step (LangChain's verbose=)
         if chain_type not in CHAIN_PROMPTS:
             raise UsageError(
                 f"unknown chain_type {chain_type!r}; use one of {', '.join(CHAIN_TYPES)}"
@@ -125,6 +136,9 @@ class RetrievalQA(Chain):
                 f"document_prompt must be a PromptTemplate (text), got "
                 f"{type(document_prompt).__name__}"
             )
+        from agentkit.core.foreign import coerce_foreign
+
+        llm, retriever = coerce_foreign(llm), coerce_foreign(retriever, "retriever")
         self.llm, self.retriever, self.chain_type = llm, retriever, chain_type
         self._custom = set(custom)
         self._custom_document_prompt = document_prompt is not None
@@ -153,7 +167,7 @@ class RetrievalQA(Chain):
             raise UsageError(
                 f"unknown chain_type {chain_type!r}; use one of {', '.join(CHAIN_TYPES)}"
             )
-        first = next(iter(CHAIN_PROMPTS[chain_type]))
+        first = next(iter(CHAIN_PROMPTS[chain_type]), "prompt")
         return cls(
             llm,
             retriever,
@@ -161,6 +175,35 @@ class RetrievalQA(Chain):
             prompts={first: prompt} if prompt is not None else None,
             document_separator=document_separator,
             return_source_documents=return_source_documents,
+        )
+
+    @classmethod
+    def from_chain_type(
+        cls,
+        llm: Runnable[Any, Any],
+        chain_type: str = "stuff",
+        retriever: Runnable[str, list[Document]] | None = None,
+        chain_type_kwargs: Mapping[str, Any] | None = None,
+        return_source_documents: bool = False,
+        verbose: bool = False,
+    ) -> RetrievalQA:
+        """LangChain's spelling: ``chain_type_kwargs`` holds the prompts by name (``prompt``,
+        ``question_prompt``, ``combine_prompt``, ``refine_prompt``), ``document_prompt``
+        and ``document_separator``."""
+        if retriever is None:
+            raise UsageError("RetrievalQA.from_chain_type needs retriever=...")
+        options = dict(chain_type_kwargs or {})
+        document_prompt = options.pop("document_prompt", None)
+        separator = options.pop("document_separator", "\n\n")
+        return cls(
+            llm,
+            retriever,
+            chain_type,
+            prompts=options or None,
+            document_prompt=document_prompt,
+            document_separator=separator,
+            return_source_documents=return_source_documents,
+            verbose=verbose,
         )
 
     @property
@@ -186,18 +229,26 @@ class RetrievalQA(Chain):
         if not isinstance(question, str):
             raise UsageError(f"RetrievalQA's query must be a string, got {type(question).__name__}")
         docs = [as_document(d) for d in (yield Call(self.retriever, question, config))]
-        flow = getattr(self, f"_{self.chain_type}")
+        from agentkit.readers.base import Reader
+
+        reads = self.chain_type == "reader" or isinstance(self.llm, Reader)
+        flow = self._reader if reads else getattr(self, f"_{self.chain_type}")
         answer, used = yield from flow(question, docs, config)
-        out: dict[str, Any] = {"result": answer.strip(), "sources": citations(used)}
+        out: dict[str, Any] = {"result": (answer or "").strip(), "sources": citations(used)}
         if self.return_source_documents:
             out["source_documents"], out["retrieved_documents"] = used, docs
         return out
 
+    def _reader(self, question: str, docs: list[Document], config: RunConfig) -> FlowGen:
+        from agentkit.readers.node import ReadNode
+
+        found = yield Call(ReadNode(self.llm), {"question": question, "documents": docs}, config)
+        return found.message, [found.passage] if found.passage else list(found.passages)
+
     def _stuff(self, question: str, docs: list[Document], config: RunConfig) -> FlowGen:
         context = self.document_separator.join(self.format_document(d) for d in docs)
-        answer = yield Call(
-            self._steps["prompt"], {"context": context, "question": question}, config
-        )
+        values = {"context": context, "question": question}
+        answer = yield Stream(self._steps["prompt"], values, config, key="result")
         return answer, docs
 
     def _map_reduce(self, question: str, docs: list[Document], config: RunConfig) -> FlowGen:
@@ -216,24 +267,28 @@ class RetrievalQA(Chain):
             self.format_document(d, page_content=e) for d, e in kept
         )
         combine = {"summaries": summaries, "question": question}
-        answer = yield Call(self._steps["combine_prompt"], combine, config)
+        answer = yield Stream(self._steps["combine_prompt"], combine, config, key="result")
         return answer, [d for d, _ in kept]
 
     def _refine(self, question: str, docs: list[Document], config: RunConfig) -> FlowGen:
-        if not docs:
-            answer = yield Call(
-                self._steps["question_prompt"], {"context": "", "question": question}, config
-            )
-            return answer, []
-        first = {"context": self.format_document(docs[0]), "question": question}
-        answer = yield Call(self._steps["question_prompt"], first, config)
-        for doc in docs[1:]:
+        context = self.format_document(docs[0]) if docs else ""
+        first = {"context": context, "question": question}
+        step = self._steps["question_prompt"]
+        last = len(docs) <= 1  # only the last model call streams
+        answer = yield (
+            Stream(step, first, config, "result") if last else Call(step, first, config)
+        )
+        for i, doc in enumerate(docs[1:], start=2):
             values = {
                 "context": self.format_document(doc),
                 "question": question,
-                "existing_answer": answer.strip(),
+                "existing_answer": (answer or "").strip(),
             }
-            answer = yield Call(self._steps["refine_prompt"], values, config)
+            step = self._steps["refine_prompt"]
+            last = i == len(docs)
+            answer = yield (
+                Stream(step, values, config, "result") if last else Call(step, values, config)
+            )
         return answer, docs
 
     def _map_rerank(self, question: str, docs: list[Document], config: RunConfig) -> FlowGen:

@@ -1,14 +1,17 @@
 """Chains of chains: :class:`SimpleSequentialChain` (one value passed along) and
-:class:`SequentialChain` (named variables, wiring checked when the chain is built)."""
+:class:`SequentialChain` (named variables, wiring checked when the chain is built).
+
+Both stream their final step: ``stream``/``astream`` yield ``{output_key: piece}`` chunks as
+the last step produces them (earlier steps run to completion first), then the other keys."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from agentkit.chains.base import Chain, str_list
 from agentkit.core.errors import UsageError, WiringError
-from agentkit.core.flow import Call, FlowGen
+from agentkit.core.flow import Call, FlowGen, Stream
 
 if TYPE_CHECKING:
     from agentkit.core.config import RunConfig
@@ -31,7 +34,9 @@ class SimpleSequentialChain(Chain):
         chains: Sequence[Runnable[Any, Any]],
         input_key: str = "input",
         output_key: str = "output",
+        verbose: bool = False,
     ) -> None:
+        self.verbose = verbose  # print each step (LangChain's verbose=)
         if not chains:
             raise UsageError("SimpleSequentialChain needs at least one step")
         for i, step in enumerate(chains):
@@ -56,12 +61,17 @@ class SimpleSequentialChain(Chain):
 
     def call(self, inputs: dict[str, Any], config: RunConfig) -> FlowGen:
         value = inputs[self.input_key]
+        last = self.chains[-1]
         for step in self.chains:
-            if isinstance(step, Chain):
-                result = yield Call(step, {step.input_keys[0]: value}, config)
-                value = result[step.output_keys[0]]
-            else:
-                value = yield Call(step, value, config)
+            if not isinstance(step, Chain):
+                op = Stream(step, value, config, self.output_key) if step is last else None
+                value = yield (op or Call(step, value, config))
+                continue
+            key = step.output_keys[0]
+            args = {step.input_keys[0]: value}
+            op = Stream(step, args, config, self.output_key, key) if step is last else None
+            result = yield (op or Call(step, args, config))
+            value = _value(result, key)
         return {self.output_key: value}
 
     def graph(self) -> Graph:
@@ -99,7 +109,9 @@ class SequentialChain(Chain):
         input_variables: Sequence[str],
         output_variables: Sequence[str],
         return_all: bool = False,
+        verbose: bool = False,
     ) -> None:
+        self.verbose = verbose  # print each step (LangChain's verbose=)
         if not chains:
             raise UsageError("SequentialChain needs at least one chain")
         self.chains = list(chains)
@@ -153,9 +165,17 @@ class SequentialChain(Chain):
 
     def call(self, inputs: dict[str, Any], config: RunConfig) -> FlowGen:
         known = dict(inputs)
+        last = self.chains[-1]
         for chain in self.chains:
             wanted = [*chain.input_keys, *chain.optional_keys]
-            result = yield Call(chain, {k: known[k] for k in wanted if k in known}, config)
+            args = {k: known[k] for k in wanted if k in known}
+            main = chain.output_keys[0]
+            if chain is last and main in self.output_keys:
+                result = yield Stream(chain, args, config, main, main)
+                if not isinstance(result, Mapping):  # a stream's joined chunks: the main value
+                    result = {main: result}
+            else:
+                result = yield Call(chain, args, config)
             for key in chain.output_keys:
                 known[key] = result[key]
         return {k: known[k] for k in self.output_keys}
@@ -178,6 +198,12 @@ class SequentialChain(Chain):
             "output_variables": list(self.output_variables),
             "return_all": self.return_all,
         }
+
+
+def _value(result: Any, key: str) -> Any:
+    """A chain step's main output: ``result[key]`` of its dict (invoke, or a stream of dict
+    chunks), else the joined chunks of a stream that yields the value itself (LLMChain)."""
+    return result[key] if isinstance(result, Mapping) else result
 
 
 def _simple_from_spec(ctx: SpecContext) -> SimpleSequentialChain:

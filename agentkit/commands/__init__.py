@@ -1,5 +1,5 @@
-"""The ``agentkit`` commands beyond ``eval``: ingest, ask, chat, app, models, bench and
-finetune.
+"""The ``agentkit`` commands beyond ``eval``: ingest, ask, chat, app, models, bench,
+finetune, serve and mcp.
 
 Each module has ``register(app)``; :func:`register_all` adds them all to the ``agentkit``
 typer app (once: a command already there is left alone).
@@ -11,7 +11,7 @@ import importlib
 
 import typer
 
-COMMANDS = ("ingest", "ask", "chat", "app", "models", "bench", "finetune")
+COMMANDS = ("ingest", "ask", "chat", "app", "models", "bench", "finetune", "serve", "mcp")
 
 
 def register_all(app: typer.Typer) -> None:

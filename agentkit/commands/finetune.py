@@ -1,4 +1,4 @@
-"""``agentkit finetune``: sft, dpo, embeddings and merge, from a YAML config and/or flags.
+"""``agentkit finetune``: sft, dpo, embeddings, reader and merge, from a YAML config and/or flags.
 
 Flags override the config file's keys. Progress and the loss show live; ``--resume``
 continues an interrupted run from its newest checkpoint. The data is validated before any
@@ -16,11 +16,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from agentkit.commands.common import number_range
 from agentkit.core.errors import UsageError
 
 finetune_app = typer.Typer(
     name="finetune",
-    help="Fine-tune chat models (SFT, DPO with LoRA/QLoRA) and embedders; merge adapters.",
+    help="Fine-tune chat models (SFT, DPO with LoRA/QLoRA), embedders and span readers; "
+    "merge adapters.",
     no_args_is_help=True,
 )
 out = Console(highlight=False, soft_wrap=True)
@@ -32,16 +34,31 @@ Output = Annotated[str | None, typer.Option("--output", "-o", help="The run fold
 Name = Annotated[str | None, typer.Option(help="Registry name (default: the output folder's).")]
 Format = Annotated[str | None, typer.Option(help="Data format (default: detected).")]
 Method = Annotated[str | None, typer.Option(help="lora, qlora (CUDA) or full.")]
-Epochs = Annotated[float | None, typer.Option(help="Training epochs.")]
-MaxSteps = Annotated[int | None, typer.Option(help="Stop after this many steps.")]
-Batch = Annotated[int | None, typer.Option(help="Examples per device batch.")]
-LR = Annotated[float | None, typer.Option("--lr", help="Learning rate.")]
-MaxLength = Annotated[int | None, typer.Option(help="Most tokens per example.")]
-TestSize = Annotated[float | None, typer.Option(help="Fraction held out for eval loss.")]
-Seed = Annotated[int | None, typer.Option(help="Random seed (split, shuffling, init).")]
+Epochs = Annotated[
+    float | None,
+    typer.Option(callback=number_range(0, 10_000, above=True), help="Training epochs."),
+]
+MaxSteps = Annotated[
+    int | None, typer.Option(min=-1, max=10**9, help="Stop after this many steps (-1: epochs).")
+]
+Batch = Annotated[int | None, typer.Option(min=1, max=65_536, help="Examples per device batch.")]
+LR = Annotated[
+    float | None,
+    typer.Option("--lr", callback=number_range(0, 10, above=True), help="Learning rate."),
+]
+MaxLength = Annotated[
+    int | None, typer.Option(min=1, max=10_000_000, help="Most tokens per example.")
+]
+TestSize = Annotated[
+    float | None,
+    typer.Option(callback=number_range(0, 1, below=True), help="Fraction held out for eval loss."),
+]
+Seed = Annotated[
+    int | None, typer.Option(min=0, max=2**32 - 1, help="Random seed (split, shuffling, init).")
+]
 Device = Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1 (default: auto).")]
-LoraR = Annotated[int | None, typer.Option(help="LoRA rank.")]
-LoraAlpha = Annotated[int | None, typer.Option(help="LoRA alpha.")]
+LoraR = Annotated[int | None, typer.Option(min=1, max=4096, help="LoRA rank.")]
+LoraAlpha = Annotated[int | None, typer.Option(min=1, max=65_536, help="LoRA alpha.")]
 Targets = Annotated[str | None, typer.Option(help="LoRA target modules, comma-separated.")]
 Resume = Annotated[bool, typer.Option("--resume", help="Continue from the last checkpoint.")]
 EvalData = Annotated[str | None, typer.Option(help="Eval data (JSONL) for the eval loss.")]
@@ -58,14 +75,9 @@ def _options(config: Path | None, flags: dict[str, Any]) -> dict[str, Any]:
     """The config file's options with the given flags on top."""
     data: dict[str, Any] = {}
     if config is not None:
-        import yaml
+        from agentkit.finetune.jobs import read_config
 
-        if not config.is_file():
-            raise UsageError(f"config file {config} does not exist; check the path")
-        loaded = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
-        if not isinstance(loaded, dict):
-            raise UsageError(f"config file {config} must be a mapping of job options")
-        data.update(loaded)
+        data.update(read_config(config))
     lora = dict(data.get("lora") or {})
     for key, value in flags.items():
         if value is None:
@@ -110,7 +122,8 @@ class LiveProgress:
         if kind in ("start", "step"):
             self.bar.update(self.task, total=event.get("total_steps"), completed=event["step"])
         elif kind == "log" and "loss" in event:
-            self.bar.update(self.task, loss=f"loss {event['loss']:.4f}")
+            eta = f", eta {event['eta_s']:.0f} s" if "eta_s" in event else ""
+            self.bar.update(self.task, loss=f"loss {event['loss']:.4f}{eta}")
         elif kind == "log" and "eval_loss" in event:
             self.bar.console.print(f"step {event['step']}: eval loss {event['eval_loss']:.4f}")
 
@@ -193,7 +206,9 @@ def dpo(
     output: Output = None,
     name: Name = None,
     adapter: Annotated[str | None, typer.Option(help="Start from this SFT adapter.")] = None,
-    beta: Annotated[float | None, typer.Option(help="DPO beta.")] = None,
+    beta: Annotated[
+        float | None, typer.Option(callback=number_range(0, 1000, above=True), help="DPO beta.")
+    ] = None,
     method: Method = None,
     epochs: Epochs = None,
     max_steps: MaxSteps = None,
@@ -226,13 +241,17 @@ def embeddings(
     corpus: Annotated[str | None, typer.Option(help="Documents to mine negatives from.")] = None,
     output: Output = None,
     name: Name = None,
-    negatives: Annotated[int | None, typer.Option(help="Hard negatives per pair.")] = None,
+    negatives: Annotated[
+        int | None, typer.Option(min=0, max=1000, help="Hard negatives per pair.")
+    ] = None,
     mine_with: Annotated[str | None, typer.Option(help="bm25, dense or none.")] = None,
     epochs: Epochs = None,
     max_steps: MaxSteps = None,
     batch_size: Batch = None,
     learning_rate: LR = None,
-    max_seq_length: Annotated[int | None, typer.Option(help="Training truncation.")] = None,
+    max_seq_length: Annotated[
+        int | None, typer.Option(min=1, max=10_000_000, help="Training truncation.")
+    ] = None,
     test_size: TestSize = None,
     seed: Seed = None,
     device: Device = None,
@@ -263,6 +282,104 @@ def merge(
 
     target = merge_adapter(adapter, output, base=base, name=name)
     out.print(Text(f"merged model written to {target}; load it with HFChatModel({str(target)!r})"))
+
+
+@finetune_app.command("reader")
+def reader(
+    data: Annotated[str | None, typer.Option(help="SQuAD-format file (v1.1/v2.0, .gz ok).")] = None,
+    base: Annotated[str | None, typer.Option(help="Encoder folder (default: MiniLM).")] = None,
+    output: Output = None,
+    name: Annotated[str, typer.Option(help="Registry name.")] = "squad-minilm",
+    articles: Annotated[
+        str | None,
+        typer.Option(
+            help="Article titles to train on, comma-separated, or 'all' "
+            "(default: the 13 training articles)."
+        ),
+    ] = None,
+    max_length: Annotated[int, typer.Option(min=32, max=100_000, help="Tokens per window.")] = 256,
+    stride: Annotated[
+        int, typer.Option(min=0, max=100_000, help="Overlap of a long passage's windows.")
+    ] = 96,
+    epochs: Annotated[
+        float, typer.Option(callback=number_range(0, 10_000), help="Training epochs.")
+    ] = 1.0,
+    max_steps: Annotated[
+        int, typer.Option(min=0, max=10**9, help="Stop after this many steps.")
+    ] = 0,
+    batch_size: Annotated[int, typer.Option(min=1, max=65_536, help="Windows per batch.")] = 32,
+    learning_rate: Annotated[
+        float,
+        typer.Option("--lr", callback=number_range(0, 10, above=True), help="Learning rate."),
+    ] = 1.5e-4,
+    freeze_layers: Annotated[
+        int, typer.Option(min=0, max=1000, help="Lower encoder layers kept frozen.")
+    ] = 2,
+    negatives: Annotated[
+        float,
+        typer.Option(callback=number_range(0, 100), help="'No answer' pairs per question."),
+    ] = 0.3,
+    held_back: Annotated[
+        float,
+        typer.Option(
+            callback=number_range(0, 1, below=True), help="Share of questions for the threshold."
+        ),
+    ] = 0.05,
+    eval_questions: Annotated[
+        int, typer.Option(min=0, max=10**7, help="Held-out questions scored.")
+    ] = 300,
+    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Random seed.")] = 0,
+    threads: Annotated[
+        int | None, typer.Option(min=1, max=4096, help="CPU threads (default: all).")
+    ] = None,
+    precision: Annotated[str, typer.Option(help="auto (bf16 if supported), bf16, fp32.")] = "auto",
+) -> None:
+    """Train a span reader (answers with a span of your documents, or says it does not
+    know) on SQuAD-format data; registers it for the offline 'extractive' model."""
+    from agentkit.finetune.reader import ReaderJob, train_reader
+
+    if not data:
+        raise UsageError(
+            "pass the training data: --data ../shared/data/squad-v1.1-dev/dev-v1.1.json.gz "
+            "(any SQuAD v1.1/v2.0 file)"
+        )
+    chosen: tuple[str, ...] | None = ReaderJob.articles
+    if articles is not None:
+        names = tuple(a.strip() for a in articles.split(",") if a.strip())
+        chosen = None if names == ("all",) else names
+        if not names:
+            raise UsageError("--articles is empty; name articles or pass 'all'")
+    job = ReaderJob(
+        data=data,
+        base=base or "",
+        output=output or "",
+        name=name,
+        articles=chosen,
+        max_length=max_length,
+        stride=stride,
+        epochs=epochs,
+        max_steps=max_steps,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        freeze_layers=freeze_layers,
+        negatives=negatives,
+        held_back=held_back,
+        eval_questions=eval_questions,
+        seed=seed,
+        threads=threads,
+        precision=precision,
+    )
+    with LiveProgress("reader") as live:
+        result = train_reader(job, progress=live)
+    _summary(result, "model 'extractive' (agentkit ask, the app) or SpanReader(name)")
+    held = result.manifest.get("held_out") or {}
+    if held:
+        out.print(
+            f"held-out: EM {held['exact_match']:.1f}, F1 {held['f1']:.1f}, answers "
+            f"{held['answer_right_paragraph']:.0%} on the right paragraph, abstains "
+            f"{held.get('abstain_wrong_paragraph', 0):.0%} on a wrong one "
+            f"({held['questions']} questions); trained in {result.manifest['train_seconds']:.0f} s"
+        )
 
 
 def register(app: typer.Typer) -> None:

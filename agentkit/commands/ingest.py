@@ -8,7 +8,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from agentkit.commands.common import out
+from agentkit.commands.common import out, printable
+from agentkit.scale.cluster import check_executor
 
 
 def ingest(
@@ -23,21 +24,58 @@ def ingest(
     glob: str = typer.Option("**/*", "--glob", help="Which files inside folders."),
     exclude: list[str] = typer.Option(None, "--exclude", help="fnmatch patterns to skip."),
     progress: bool = typer.Option(None, "--progress/--no-progress", help="Progress bar."),
+    loader: str = typer.Option(
+        None,
+        "--loader",
+        help="A LangChain loader or LlamaIndex reader class for the given files' types, "
+        "e.g. langchain_community.document_loaders.CSVLoader ('.csv=CLASS' for folders).",
+    ),
+    follow_symlinks: bool = typer.Option(
+        False,
+        "--follow-symlinks",
+        help="Also index files that symbolic links point to outside the given folders "
+        "(by default such links are skipped and listed).",
+    ),
+    executor: str = typer.Option(
+        "local", "--executor", help="'local', or 'ray': embed on a Ray actor pool."
+    ),
+    address: str = typer.Option(
+        None, "--address", help="Ray cluster address (default $RAY_ADDRESS, else a local Ray)."
+    ),
+    actors: int = typer.Option(
+        None, "--actors", min=1, max=10_000, help="Ray actors (default: one per CPU/GPU)."
+    ),
+    gpus_per_actor: float = typer.Option(
+        0.0, "--gpus-per-actor", min=0.0, max=64.0, help="GPUs of each Ray actor."
+    ),
 ) -> None:
     """Index files and folders: new and changed files are embedded, removed ones deleted."""
-    from agentkit.app.retrieval import make_embedder
+    from agentkit.interop.loaders import cli_loaders
     from agentkit.retrievers.ingest import Ingestor
-    from agentkit.retrievers.ingest.manifest import embedder_from, read_manifest
+    from agentkit.workspace.indexes import index_embedder, make_embedder
 
     folder = index.expanduser()
-    manifest = read_manifest(folder) if folder.is_dir() else None
-    if manifest is not None and embedder is None:
-        chosen = embedder_from(folder, manifest)
+    # an index keeps its own embedder; one asked for must match it (the Ingestor checks)
+    chosen = make_embedder(embedder) if embedder is not None else index_embedder(folder)
+    settings = {
+        "progress": progress,
+        "glob": glob,
+        "exclude": exclude or (),
+        "follow_symlinks": follow_symlinks,
+        "loaders": cli_loaders(loader, paths) if loader else None,
+    }
+    if check_executor(executor, address, actors, gpus_per_actor) == "ray":
+        from agentkit.scale import ray_ingest
+
+        report, chunks = ray_ingest(
+            paths, folder, chosen, address=address, actors=actors,
+            gpus_per_actor=gpus_per_actor, **settings,
+        )  # fmt: skip
     else:
-        chosen = make_embedder(embedder or "default")
-    ingestor = Ingestor(folder, chosen, progress=progress, glob=glob, exclude=exclude or ())
-    report = ingestor.ingest(paths)
-    table = Table(title=f"Index {folder}", title_justify="left")
+        ingestor = Ingestor(folder, chosen, **settings)
+        report = ingestor.ingest(paths)
+        chunks = len(ingestor.store) if ingestor.store is not None else 0
+    table = Table(title=Text(f"Index {printable(folder)}"), title_justify="left")
     table.add_column("status")
     table.add_column("file")
     table.add_column("reason")
@@ -48,11 +86,10 @@ def ingest(
         ("deleted", report.files_deleted),
     ):
         for name in files:
-            table.add_row(status, Text(name), "")
+            table.add_row(status, Text(printable(name)), "")
     for name, reason in report.files_skipped:
-        table.add_row("skipped", Text(name), Text(reason))
+        table.add_row("skipped", Text(printable(name)), Text(printable(reason)))
     out.print(table)
-    chunks = len(ingestor.store) if ingestor.store is not None else 0
     out.print(
         f"{chunks} chunks in the index; this run: {report.chunks_added} added, "
         f"{report.chunks_updated} updated, {report.chunks_deleted} deleted, "

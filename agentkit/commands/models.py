@@ -16,7 +16,7 @@ def models(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Show what a model spec resolves to (by default: what `auto` picks) and why."""
-    from agentkit.app.models import ENABLE_GENERATIVE, choose_model
+    from agentkit.workspace.models import ENABLE_GENERATIVE, choose_model
 
     choice = choose_model(spec)
     data = {

@@ -27,7 +27,7 @@ from agentkit.core.errors import (
     UsageError,
     WiringError,
 )
-from agentkit.core.flow import Call, Flow, Gather, Sleep
+from agentkit.core.flow import Call, Emit, Flow, Gather, Sleep, Stream
 from agentkit.core.graph import Graph
 from agentkit.core.runnable import Runnable, traced
 from agentkit.core.tracing import ConsoleTracer, InMemoryTracer, JsonlTracer, Span, Tracer, debug
@@ -39,6 +39,7 @@ __all__ = [
     "Call",
     "Configured",
     "ConsoleTracer",
+    "Emit",
     "Fallbacks",
     "Flow",
     "Gather",
@@ -62,6 +63,7 @@ __all__ = [
     "Sleep",
     "Span",
     "SpecError",
+    "Stream",
     "Tracer",
     "UsageError",
     "WiringError",

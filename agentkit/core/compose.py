@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from collections.abc import Sequence as Seq
 from typing import TYPE_CHECKING, Any
 
-from agentkit.core.config import ConfigLike, RunConfig
+from agentkit.core.config import ConfigLike, RunConfig, ensure_config
 from agentkit.core.errors import UsageError
-from agentkit.core.flow import Call, Flow, FlowGen, Gather, run_flow
-from agentkit.core.runnable import Runnable, traced
+from agentkit.core.flow import Call, Flow, FlowGen, Gather, Stream
+from agentkit.core.foreign import coerce_foreign
+from agentkit.core.runnable import Runnable
 from agentkit.core.streams import iterate_in_thread
 from agentkit.core.wrappers import Configured, Fallbacks, Retry
 
@@ -24,6 +25,9 @@ def coerce(obj: Any) -> Runnable[Any, Any]:
     """Turn a Runnable, a dict of runnables (parallel) or a function into a Runnable."""
     if isinstance(obj, Runnable):
         return obj
+    foreign = coerce_foreign(obj)  # a LangChain / LlamaIndex object, converted
+    if foreign is not obj:
+        return foreign
     if isinstance(obj, Mapping):
         return Parallel({str(k): coerce(v) for k, v in obj.items()})
     if callable(obj):
@@ -60,9 +64,8 @@ class Lambda(Runnable[Any, Any]):
     def _args(self, input: Any, config: RunConfig) -> tuple[tuple[Any, ...], dict[str, Any]]:
         return (input,), ({"config": config} if self.wants_config else {})
 
-    @traced
     def invoke(self, input: Any, config: ConfigLike = None) -> Any:
-        args, kwargs = self._args(input, config)  # type: ignore[arg-type]
+        args, kwargs = self._args(input, ensure_config(config))
         if self.is_async:
             import asyncio
 
@@ -76,9 +79,8 @@ class Lambda(Runnable[Any, Any]):
             )
         return self.fn(*args, **kwargs)
 
-    @traced
     async def ainvoke(self, input: Any, config: ConfigLike = None) -> Any:
-        args, kwargs = self._args(input, config)  # type: ignore[arg-type]
+        args, kwargs = self._args(input, ensure_config(config))
         if self.is_async:
             return await self.fn(*args, **kwargs)
         if self.blocking:
@@ -124,14 +126,12 @@ class Sequence(Flow[Any, Any]):
             input = yield Call(step, input, config)
         return input
 
-    @traced
     def stream(self, input: Any, config: ConfigLike = None) -> Iterator[Any]:
         chunks = self.steps[0].stream(input, config)
         for step in self.steps[1:]:
             chunks = step.transform(chunks, config)
         yield from chunks
 
-    @traced
     async def astream(self, input: Any, config: ConfigLike = None) -> AsyncIterator[Any]:
         """Natively async: each step's ``atransform`` consumes the previous step's chunks
         on the event loop (a model's async stream is used as it is, not through a thread)."""
@@ -183,11 +183,9 @@ class Passthrough(Runnable[Any, Any]):
 
     kind = "passthrough"
 
-    @traced
     def invoke(self, input: Any, config: ConfigLike = None) -> Any:
         return input
 
-    @traced
     async def ainvoke(self, input: Any, config: ConfigLike = None) -> Any:
         return input
 
@@ -245,18 +243,19 @@ class Pick(Runnable[Mapping[str, Any], Any]):
             raise UsageError("Pick needs at least one key")
         self.keys = keys
 
-    @traced
     def invoke(self, input: Mapping[str, Any], config: ConfigLike = None) -> Any:
+        return self._pick(input)
+
+    async def ainvoke(self, input: Mapping[str, Any], config: ConfigLike = None) -> Any:
+        return self._pick(input)
+
+    def _pick(self, input: Mapping[str, Any]) -> Any:
         missing = [k for k in self.keys if k not in input]
         if missing:
             raise UsageError(f"Pick: key(s) {missing} not in the input; available: {sorted(input)}")
         if len(self.keys) == 1:
             return input[self.keys[0]]
         return {k: input[k] for k in self.keys}
-
-    @traced
-    async def ainvoke(self, input: Mapping[str, Any], config: ConfigLike = None) -> Any:
-        return self.invoke(input, config)
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "pick", "keys": list(self.keys)}
@@ -279,12 +278,7 @@ class Branch(Flow[Any, Any]):
 
     def flow(self, input: Any, config: RunConfig) -> FlowGen:
         target = yield from self.select(input, config)
-        return (yield Call(target, input, config))
-
-    @traced
-    def stream(self, input: Any, config: ConfigLike = None) -> Iterator[Any]:
-        target = run_flow(self.select(input, config))  # type: ignore[arg-type]
-        yield from target.stream(input, config)
+        return (yield Stream(target, input, config))
 
     def graph(self) -> Graph:
         from agentkit.core.graph import Graph

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from agentkit.core.errors import UsageError
 
 if TYPE_CHECKING:
+    from agentkit.core.events import EventSink
     from agentkit.core.tracing import Tracer
 
 _FIELDS = (
@@ -41,6 +42,10 @@ class RunConfig:
         timeout: seconds for the node run with this config; raises ``RunTimeoutError``.
         configurable: values read by nodes at run time, such as ``session_id``.
         parent_run_id: set by the tracer machinery; do not set it yourself.
+        events: the event sink of a ``stream_events`` run (set by ``stream_events``;
+            not a ``with_config`` field).
+        owner: the node whose span this config belongs to (set by the tracing
+            machinery, so that a node calling its own methods makes one span, not two).
     """
 
     tracers: tuple[Tracer, ...] = ()
@@ -51,6 +56,8 @@ class RunConfig:
     timeout: float | None = None
     configurable: Mapping[str, Any] = field(default_factory=dict)
     parent_run_id: str | None = None
+    events: EventSink | None = field(default=None, repr=False, compare=False)
+    owner: object = field(init=False, repr=False, compare=False, default=None)
     plain: bool = field(init=False, repr=False, compare=False, default=True)
 
     def __post_init__(self) -> None:
@@ -63,7 +70,8 @@ class RunConfig:
             raise UsageError(f"max_concurrency must be at least 1, got {self.max_concurrency}")
         if self.timeout is not None and self.timeout <= 0:
             raise UsageError(f"timeout must be a positive number of seconds, got {self.timeout}")
-        object.__setattr__(self, "plain", not self.tracers and self.timeout is None)
+        plain = not self.tracers and self.timeout is None and self.events is None
+        object.__setattr__(self, "plain", plain)
 
     def merge(self, **changes: Any) -> RunConfig:
         """A copy with ``changes``: tags and tracers append, dicts merge, the rest replaces."""
@@ -81,8 +89,8 @@ class RunConfig:
                 updates[key] = value
         return replace(self, **updates)
 
-    def child(self, parent_run_id: str | None) -> RunConfig:
-        """The config a node passes to the nodes it calls."""
+    def child(self, parent_run_id: str | None, owner: object = None) -> RunConfig:
+        """The config a node (``owner``) passes to the nodes it calls."""
         # a hand-rolled copy (this runs once per traced node): dataclasses.replace re-runs
         # __init__ and __post_init__ and costs about ten times more
         new = _new_config(RunConfig)
@@ -91,7 +99,8 @@ class RunConfig:
         fields["parent_run_id"] = parent_run_id
         fields["run_name"] = None
         fields["timeout"] = None
-        fields["plain"] = not self.tracers
+        fields["owner"] = owner
+        fields["plain"] = not self.tracers and self.events is None
         return new
 
     def get(self, key: str, default: Any = None) -> Any:

@@ -62,13 +62,13 @@ def read_manifest_json(path: Path, fmt: str, version: int, what: str, fix: str) 
     ``fix`` (a sentence saying what to do)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:
         raise UsageError(f"{path} is unreadable or corrupt ({e}). {fix}") from e
     if not isinstance(data, dict) or data.get("format") != fmt:
         raise UsageError(f"{path} is not an agentkit {what} manifest. {fix}")
     if data.get("version") != version:
         raise UsageError(
-            f"{path.parent} has {what} format version {data.get('version')!r}; this agentkit "
+            f"{path} has {what} format version {data.get('version')!r}; this agentkit "
             f"reads version {version}. {fix}"
         )
     return data

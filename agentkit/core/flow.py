@@ -1,21 +1,28 @@
-"""Write a node's logic once, run it sync or async.
+"""Write a node's logic once, run it sync, async or streamed.
 
-A *flow* is a generator that yields operations (:class:`Call`, :class:`Gather`,
-:class:`Sleep`) and receives their results; :func:`run_flow` performs them with blocking
-calls and :func:`arun_flow` with ``await``. Exceptions from an operation are thrown back into
-the generator at its ``yield``, so ``try``/``except`` in a flow handles them the same way in
-both modes. This is how composites and chains avoid sync/async twin copies.
+A *flow* is a generator that yields operations (:class:`Call`, :class:`Stream`,
+:class:`Emit`, :class:`Gather`, :class:`Sleep`) and receives their results.
+:func:`run_flow` performs them with blocking calls, :func:`arun_flow` with ``await``, and
+:func:`stream_flow` / :func:`astream_flow` stream: ``Stream`` ops run their node streamed
+and ``Emit`` ops hand a chunk to the caller. Exceptions from an operation are thrown back
+into the generator at its ``yield``, so ``try``/``except`` in a flow handles them the same
+way in every mode; but once a ``Stream`` op has forwarded a chunk, its error ends the
+stream instead (output the caller has seen cannot be taken back, so a retry or fallback
+would duplicate it). This is how composites and chains avoid sync/async and
+invoke/stream twin copies.
 """
 
 from __future__ import annotations
 
 import time
 from abc import abstractmethod
-from collections.abc import Generator, Sequence
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
 
-from agentkit.core.config import ConfigLike, RunConfig
-from agentkit.core.runnable import Runnable, traced
+from agentkit.core.config import ConfigLike, RunConfig, ensure_config
+from agentkit.core.errors import UsageError
+from agentkit.core.runnable import Runnable
+from agentkit.core.streams import iterate_in_thread, join_chunks
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -29,8 +36,29 @@ class Call(NamedTuple):
     config: RunConfig
 
 
+class Stream(NamedTuple):
+    """Like :class:`Call`; when the flow runs streamed, the node streams and each chunk is
+    forwarded to the caller (``chunk[pick]`` of dict chunks, skipping those without it, when
+    ``pick`` is set; as ``{key: chunk}`` when ``key`` is set); the flow then receives the
+    joined chunks (``None`` when there were none)."""
+
+    runnable: Runnable[Any, Any]
+    input: Any
+    config: RunConfig
+    key: str | None = None
+    pick: str | None = None
+
+
+class Emit(NamedTuple):
+    """Hand ``chunk`` to the caller of a streamed run (ignored by ``invoke``/``ainvoke``)."""
+
+    chunk: Any
+
+
 class Gather(NamedTuple):
-    """Run several calls concurrently; the flow receives their outputs in order."""
+    """Run several calls concurrently; the flow receives their outputs in order. On a
+    failure: async, the other calls are cancelled; sync, calls not started yet are
+    cancelled and running ones finish; then the first failure is raised."""
 
     calls: Sequence[Call]
     max_concurrency: int | None = None
@@ -42,46 +70,104 @@ class Sleep(NamedTuple):
     seconds: float
 
 
-Op = Call | Gather | Sleep
+Op = Call | Stream | Emit | Gather | Sleep
 FlowGen = Generator[Op, Any, Any]
 
 
-def _perform(op: Op) -> Any:
-    if isinstance(op, Call):
+class _NotAnOp(UsageError):
+    """A flow yielded something that is not an operation (a bug in the flow)."""
+
+
+def _not_an_op(value: Any) -> _NotAnOp:
+    shown = repr(value)
+    shown = shown if len(shown) <= 200 else shown[:197] + "..."
+    return _NotAnOp(
+        f"a flow yielded {shown} ({type(value).__name__}), which is not an operation; "
+        "yield Call, Stream, Emit, Gather or Sleep (agentkit.core.flow)"
+    )
+
+
+def _gather(calls: Sequence[Call], max_concurrency: int | None) -> list[Any]:
+    calls = list(calls)
+    if len(calls) <= 1 or max_concurrency == 1:
+        return [c.runnable.invoke(c.input, c.config) for c in calls]
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    workers = min(len(calls), max_concurrency or 16)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(c.runnable.invoke, c.input, c.config) for c in calls]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        failed = [f for f in futures if f.done() and f.exception() is not None]
+        if failed:
+            for future in futures:
+                future.cancel()  # not started yet: never starts; running: finishes
+            error = failed[0].exception()
+            assert error is not None
+            raise error
+        return [f.result() for f in futures]
+
+
+def _perform(op: Any) -> Any:
+    kind = type(op)
+    if kind is Call or kind is Stream:
         return op.runnable.invoke(op.input, op.config)
-    if isinstance(op, Gather):
-        calls = list(op.calls)
-        if len(calls) == 1 or op.max_concurrency == 1:
-            return [c.runnable.invoke(c.input, c.config) for c in calls]
-        workers = min(len(calls), op.max_concurrency or 16)
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(c.runnable.invoke, c.input, c.config) for c in calls]
-            return [f.result() for f in futures]
-    time.sleep(op.seconds)
-    return None
+    if kind is Gather:
+        return _gather(op.calls, op.max_concurrency)
+    if kind is Sleep:
+        time.sleep(op.seconds)
+        return None
+    if kind is Emit:
+        return None
+    raise _not_an_op(op)
 
 
-async def _aperform(op: Op) -> Any:
+async def _agather(calls: Sequence[Call], max_concurrency: int | None) -> list[Any]:
     import asyncio
 
-    if isinstance(op, Call):
+    if not calls:
+        return []
+    limit = max_concurrency
+    semaphore = asyncio.Semaphore(limit) if limit and limit < len(calls) else None
+
+    async def one(c: Call) -> Any:
+        if semaphore is None:
+            return await c.runnable.ainvoke(c.input, c.config)
+        async with semaphore:
+            return await c.runnable.ainvoke(c.input, c.config)
+
+    tasks = [asyncio.ensure_future(one(c)) for c in calls]
+    try:
+        _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    except BaseException:  # the caller was cancelled: so are the branches
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    failed = [t for t in tasks if t.done() and not t.cancelled() and t.exception() is not None]
+    if failed:  # cancel the siblings and let their finally blocks run, then raise
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        error = failed[0].exception()
+        assert error is not None
+        raise error
+    return [t.result() for t in tasks]
+
+
+async def _aperform(op: Any) -> Any:
+    import asyncio
+
+    kind = type(op)
+    if kind is Call or kind is Stream:
         return await op.runnable.ainvoke(op.input, op.config)
-    if isinstance(op, Gather):
-        limit = op.max_concurrency
-        if not limit or limit >= len(op.calls):
-            coros = [c.runnable.ainvoke(c.input, c.config) for c in op.calls]
-            return list(await asyncio.gather(*coros))
-        semaphore = asyncio.Semaphore(limit)
-
-        async def one(c: Call) -> Any:
-            async with semaphore:
-                return await c.runnable.ainvoke(c.input, c.config)
-
-        return list(await asyncio.gather(*(one(c) for c in op.calls)))
-    await asyncio.sleep(op.seconds)
-    return None
+    if kind is Gather:
+        return await _agather(op.calls, op.max_concurrency)
+    if kind is Sleep:
+        await asyncio.sleep(op.seconds)
+        return None
+    if kind is Emit:
+        return None
+    raise _not_an_op(op)
 
 
 def run_flow(gen: FlowGen) -> Any:
@@ -98,6 +184,9 @@ def run_flow(gen: FlowGen) -> Any:
         try:
             # a Call is the common case: inlined, as this loop is the hot path of every chain
             value = op.runnable.invoke(op.input, op.config) if type(op) is Call else _perform(op)
+        except _NotAnOp:
+            gen.close()
+            raise
         except Exception as exc:
             value, error = None, exc
 
@@ -114,22 +203,171 @@ async def arun_flow(gen: FlowGen) -> Any:
         error = None
         try:
             value = await _aperform(op)
+        except _NotAnOp:
+            gen.close()
+            raise
         except Exception as exc:
             value, error = None, exc
 
 
+class _Tail:
+    """What a streamed flow has emitted, to decide its last chunk."""
+
+    __slots__ = ("emitted", "keys")
+
+    def __init__(self) -> None:
+        self.emitted = False
+        self.keys: set[Any] | None = set()  # None once a chunk was not a dict
+
+    def saw(self, chunk: Any) -> None:
+        self.emitted = True
+        if self.keys is not None:
+            if isinstance(chunk, Mapping):
+                self.keys.update(chunk)
+            else:
+                self.keys = None
+
+    def last(self, output: Any) -> list[Any]:
+        """Nothing emitted: the output is the one chunk. Dict chunks and a dict output: the
+        keys not streamed yet (the output itself when none was), so chunks join to it."""
+        if not self.emitted:
+            return [output]
+        if self.keys is None or not isinstance(output, Mapping):
+            return []
+        if not self.keys & output.keys():
+            return [output]
+        rest = {k: v for k, v in output.items() if k not in self.keys}
+        return [rest] if rest else []
+
+
+def _shaped(op: Stream, chunk: Any) -> Any:
+    if op.pick is not None and isinstance(chunk, Mapping):
+        if op.pick not in chunk:
+            return _SKIP
+        chunk = chunk[op.pick]
+    return chunk if op.key is None else {op.key: chunk}
+
+
+_SKIP: Any = object()
+
+
+def stream_flow(gen: FlowGen) -> Iterator[Any]:
+    """Drive a flow with blocking calls, yielding the chunks it streams (see :class:`Stream`
+    and :class:`Emit`), then its last chunk (see ``Flow.stream``)."""
+    tail = _Tail()
+    value: Any = None
+    error: BaseException | None = None
+    try:
+        while True:
+            try:
+                op = gen.send(value) if error is None else gen.throw(error)
+            except StopIteration as stop:
+                yield from tail.last(stop.value)
+                return
+            value, error = None, None
+            if isinstance(op, Emit):
+                tail.saw(op.chunk)
+                yield op.chunk
+                continue
+            if not isinstance(op, Stream):
+                try:
+                    value = _perform(op)
+                except _NotAnOp:
+                    raise
+                except Exception as exc:
+                    error = exc
+                continue
+            chunks: list[Any] = []
+            forwarded = False
+            try:
+                for chunk in op.runnable.stream(op.input, op.config):
+                    chunks.append(chunk)
+                    out = _shaped(op, chunk)
+                    if out is not _SKIP:
+                        forwarded = True
+                        tail.saw(out)
+                        yield out
+            except Exception as exc:
+                if forwarded:
+                    raise  # the caller has seen output: no retry or fallback may repeat it
+                error = exc
+                continue
+            value = join_chunks(chunks) if chunks else None
+    finally:
+        gen.close()
+
+
+async def astream_flow(gen: FlowGen) -> AsyncIterator[Any]:
+    """Async :func:`stream_flow` (nodes stream with ``astream``, calls use ``ainvoke``)."""
+    tail = _Tail()
+    value: Any = None
+    error: BaseException | None = None
+    try:
+        while True:
+            try:
+                op = gen.send(value) if error is None else gen.throw(error)
+            except StopIteration as stop:
+                for last in tail.last(stop.value):
+                    yield last
+                return
+            value, error = None, None
+            if isinstance(op, Emit):
+                tail.saw(op.chunk)
+                yield op.chunk
+                continue
+            if not isinstance(op, Stream):
+                try:
+                    value = await _aperform(op)
+                except _NotAnOp:
+                    raise
+                except Exception as exc:
+                    error = exc
+                continue
+            chunks: list[Any] = []
+            forwarded = False
+            try:
+                async for chunk in op.runnable.astream(op.input, op.config):
+                    chunks.append(chunk)
+                    out = _shaped(op, chunk)
+                    if out is not _SKIP:
+                        forwarded = True
+                        tail.saw(out)
+                        yield out
+            except Exception as exc:
+                if forwarded:
+                    raise  # the caller has seen output: no retry or fallback may repeat it
+                error = exc
+                continue
+            value = join_chunks(chunks) if chunks else None
+    finally:
+        gen.close()
+
+
 class Flow(Runnable[In, Out]):
-    """A Runnable whose logic is a flow: implement :meth:`flow`, get ``invoke`` and a native
-    ``ainvoke`` (children run with ``ainvoke``, fan-out with ``asyncio.gather``)."""
+    """A Runnable whose logic is a flow: implement :meth:`flow`, get ``invoke``, a native
+    ``ainvoke`` (children run with ``ainvoke``, fan-out as tasks that a failure cancels) and
+    ``stream``/``astream`` (the chunks the flow streams; a flow that streams nothing yields
+    its output as one chunk)."""
 
     @abstractmethod
     def flow(self, input: In, config: RunConfig) -> FlowGen:
         """Yield operations; return the output."""
 
-    @traced
     def invoke(self, input: In, config: ConfigLike = None) -> Out:
-        return run_flow(self.flow(input, config))  # type: ignore[arg-type]
+        return run_flow(self.flow(input, ensure_config(config)))
 
-    @traced
     async def ainvoke(self, input: In, config: ConfigLike = None) -> Out:
-        return await arun_flow(self.flow(input, config))  # type: ignore[arg-type]
+        return await arun_flow(self.flow(input, ensure_config(config)))
+
+    def stream(self, input: In, config: ConfigLike = None) -> Iterator[Out]:
+        yield from stream_flow(self.flow(input, ensure_config(config)))
+
+    async def astream(self, input: In, config: ConfigLike = None) -> AsyncIterator[Out]:
+        """The flow streamed on the event loop; a subclass that overrides only the sync
+        ``stream`` has it bridged through a worker thread instead."""
+        if type(self).stream is not Flow.stream:
+            async for chunk in iterate_in_thread(lambda: self.stream(input, config)):
+                yield chunk
+            return
+        async for chunk in astream_flow(self.flow(input, ensure_config(config))):
+            yield chunk

@@ -4,8 +4,12 @@ A Runnable has one abstract method, :meth:`Runnable.invoke`. ``ainvoke``, ``batc
 ``abatch``, ``stream``, ``astream`` and ``transform`` are built on it and may be overridden
 where a node can do better (native async, token streaming, true batching).
 
-Library nodes wrap their ``invoke``/``ainvoke``/``stream`` with :func:`traced`, which makes
-a span when the run config has tracers and costs one attribute read when it has none.
+Every subclass gets tracing and timeouts automatically: ``__init_subclass__`` wraps the
+``invoke``, ``ainvoke``, ``stream``, ``astream``, ``transform`` and ``atransform`` it defines
+with :func:`traced`, which makes a span (and reports events, see
+:mod:`agentkit.core.events`) when the run config has tracers or an event sink, applies
+``timeout`` to ``invoke``/``ainvoke``, and costs one attribute read when there is nothing
+to do. The wrapped method always receives a :class:`RunConfig`.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from agentkit.core.streams import (
 from agentkit.core.tracing import Span, end_span, start_span
 
 if TYPE_CHECKING:
+    from agentkit.core.events import Event
     from agentkit.core.graph import Graph
 
 In = TypeVar("In")
@@ -39,6 +44,16 @@ class Runnable(ABC, Generic[In, Out]):
     """A node of a chain graph. Subclasses implement :meth:`invoke`."""
 
     kind: ClassVar[str] = "node"
+    auto_trace: ClassVar[bool] = True  # False: a transparent wrapper that makes no span
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.auto_trace:
+            return
+        for method in TRACED_METHODS:
+            fn = cls.__dict__.get(method)
+            if inspect.isfunction(fn) and not getattr(fn, "__agentkit_traced__", False):
+                setattr(cls, method, traced(fn))
 
     @property
     def name(self) -> str:
@@ -132,6 +147,22 @@ class Runnable(ABC, Generic[In, Out]):
         async for out in self.astream(join_chunks([c async for c in chunks]), config):
             yield out
 
+    # --- events ----------------------------------------------------------------------
+
+    def stream_events(self, input: In, config: ConfigLike = None) -> Iterator[Event]:
+        """Run ``invoke`` on a worker thread and yield its typed events as they happen
+        (node start/end, tokens, retrieved documents, tool calls, agent steps), then
+        :class:`~agentkit.core.events.Output`. See :mod:`agentkit.core.events`."""
+        from agentkit.core.events import stream_events
+
+        return stream_events(self, input, config)
+
+    def astream_events(self, input: In, config: ConfigLike = None) -> AsyncIterator[Event]:
+        """Async :meth:`stream_events`: ``ainvoke`` runs as a task on the event loop."""
+        from agentkit.core.events import astream_events
+
+        return astream_events(self, input, config)
+
     # --- composition -----------------------------------------------------------------
 
     def __or__(self, other: Any) -> Runnable[In, Any]:
@@ -222,7 +253,9 @@ def _catching(fn: Callable[[Any, RunConfig], Any]) -> Callable[[Any, RunConfig],
     return call
 
 
-# --- tracing decorators -----------------------------------------------------------------
+# --- tracing: applied to every subclass by Runnable.__init_subclass__ ------------------
+
+TRACED_METHODS = ("invoke", "ainvoke", "stream", "astream", "transform", "atransform")
 
 
 def _timeout_error(node: Runnable[Any, Any], seconds: float) -> RunTimeoutError:
@@ -233,17 +266,21 @@ def _timeout_error(node: Runnable[Any, Any], seconds: float) -> RunTimeoutError:
 
 
 def traced(fn: F) -> F:
-    """Wrap a node's ``invoke``, ``ainvoke``, ``stream`` or ``astream`` with tracing and
-    timeouts. The wrapped function always receives a :class:`RunConfig`."""
+    """Wrap a node's ``invoke``, ``ainvoke``, ``stream``, ``astream``, ``transform`` or
+    ``atransform`` with tracing, events and timeouts (``Runnable`` subclasses get this
+    automatically). The wrapped function always receives a :class:`RunConfig`."""
+    if getattr(fn, "__agentkit_traced__", False):
+        return fn
     if inspect.iscoroutinefunction(fn):
 
         @functools.wraps(fn)
         async def ainvoke_wrapper(self: Any, input: Any, config: ConfigLike = None) -> Any:
             cfg = ensure_config(config)
-            if cfg.plain:
+            if cfg.plain or cfg.owner is self:
                 return await fn(self, input, cfg)
             return await _traced_async(fn, self, input, cfg)
 
+        ainvoke_wrapper.__agentkit_traced__ = True  # type: ignore[attr-defined]
         return ainvoke_wrapper  # type: ignore[return-value]
     if inspect.isasyncgenfunction(fn):
         slow: Callable[..., Any] = _traced_agen
@@ -255,19 +292,37 @@ def traced(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(self: Any, input: Any, config: ConfigLike = None) -> Any:
         cfg = ensure_config(config)
-        if cfg.plain:  # the fast path: no tracers, no timeout
+        if cfg.plain or cfg.owner is self:  # no tracers, events, timeout; or a self-call
             return fn(self, input, cfg)
         return slow(fn, self, input, cfg)
 
+    wrapper.__agentkit_traced__ = True  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
 
 
 def _open(node: Runnable[Any, Any], input: Any, cfg: RunConfig) -> tuple[Span | None, RunConfig]:
-    """Start a span when there are tracers; return it with the config for the children."""
-    if not cfg.tracers:
-        return None, cfg.child(cfg.parent_run_id)
+    """Start a span when there are tracers or events; return it with the config for the
+    children."""
+    events = cfg.events
+    if events is None and not cfg.tracers:
+        return None, cfg.child(cfg.parent_run_id, node)
     span = start_span(node.name, node.kind, input, cfg)
-    return span, cfg.child(span.id)
+    if events is not None:
+        events.node_start(span, node, input)
+    return span, cfg.child(span.id, node)
+
+
+def _close(
+    span: Span,
+    node: Runnable[Any, Any],
+    input: Any,
+    cfg: RunConfig,
+    output: Any = None,
+    error: BaseException | None = None,
+) -> None:
+    end_span(span, cfg, output, error)
+    if cfg.events is not None:
+        cfg.events.node_end(span, node, input, output, error)
 
 
 def _traced_sync(fn: Callable[..., Any], node: Any, input: Any, cfg: RunConfig) -> Any:
@@ -291,9 +346,11 @@ def _traced_sync(fn: Callable[..., Any], node: Any, input: Any, cfg: RunConfig) 
     try:
         output = fn(node, input, child)
     except BaseException as exc:
-        end_span(span, cfg, error=exc)
+        _close(span, node, input, cfg, error=exc)
         raise
-    end_span(span, cfg, output)
+    end_span(span, cfg, output)  # _close, inlined: this is the traced hot path
+    if cfg.events is not None:
+        cfg.events.node_end(span, node, input, output)
     return output
 
 
@@ -312,9 +369,9 @@ async def _traced_async(fn: Callable[..., Any], node: Any, input: Any, cfg: RunC
     try:
         output = await fn(node, input, child)
     except BaseException as exc:
-        end_span(span, cfg, error=exc)
+        _close(span, node, input, cfg, error=exc)
         raise
-    end_span(span, cfg, output)
+    _close(span, node, input, cfg, output)
     return output
 
 
@@ -329,14 +386,14 @@ def _traced_gen(fn: Callable[..., Any], node: Any, input: Any, cfg: RunConfig) -
     except GeneratorExit:  # the consumer stopped early: the span keeps what was produced
         inner.close()
         if span is not None:
-            end_span(span, cfg, _joined_or_list(chunks))
+            _close(span, node, input, cfg, _joined_or_list(chunks))
         raise
     except BaseException as exc:
         if span is not None:
-            end_span(span, cfg, error=exc)
+            _close(span, node, input, cfg, error=exc)
         raise
     if span is not None:
-        end_span(span, cfg, _joined_or_list(chunks))
+        _close(span, node, input, cfg, _joined_or_list(chunks))
 
 
 async def _traced_agen(
@@ -352,11 +409,11 @@ async def _traced_agen(
     except GeneratorExit:  # the consumer stopped early: the span keeps what was produced
         await inner.aclose()
         if span is not None:
-            end_span(span, cfg, _joined_or_list(chunks))
+            _close(span, node, input, cfg, _joined_or_list(chunks))
         raise
     except BaseException as exc:
         if span is not None:
-            end_span(span, cfg, error=exc)
+            _close(span, node, input, cfg, error=exc)
         raise
     if span is not None:
-        end_span(span, cfg, _joined_or_list(chunks))
+        _close(span, node, input, cfg, _joined_or_list(chunks))

@@ -3,24 +3,55 @@ and whole graphs save to and load from YAML.
 
 A spec is a dict with a ``type`` naming a registered component, or a factory reference
 ``"package.module:function"`` (a string, or ``{"ref": ..., "args": {...}}``) wherever a
-runnable is expected. Register third-party components with :func:`register`; their
-``from_spec(ctx)`` reads fields through :class:`SpecContext`, which reports bad values with
-the field path and the allowed values, and unknown fields as typos.
+runnable is expected. A component's ``from_spec(ctx)`` reads fields through
+:class:`SpecContext`, which reports bad values with the field path and the allowed values,
+and unknown fields as typos.
 
-Loading a spec may import the modules it names: load specs you trust, as you would code.
+Types are found lazily: a type registered in this process (:func:`register`,
+:func:`add_builder`), else the ``agentkit.specs`` entry point of that name, which names a
+module that registers it, a class with ``from_spec`` or a builder function. agentkit's own
+types are entry points in its ``pyproject.toml``; a third-party package adds its own the same
+way, so nothing here lists the layers above core.
+
+Specs are data: references are resolved under :mod:`agentkit.core.refs`, which by default
+admits agentkit's own components only; ``load(..., allow_imports=True)`` (or a list of
+trusted module prefixes) lets a spec the caller trusts import its own code.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
-from collections.abc import Callable, Mapping
-from pathlib import Path
+import builtins
+import functools
+from collections.abc import Callable, Collection, Mapping
+from types import ModuleType
 from typing import Any, Protocol, TypeVar
 
 from agentkit.core.errors import SpecError, UsageError
 from agentkit.core.files import atomic_write_text
+from agentkit.core.refs import (
+    AllowImports,
+    allowing_imports,
+    check_trusted_fields,
+    data_only,
+    resolve_ref,
+)
 from agentkit.core.runnable import Runnable
+
+__all__ = [
+    "SpecContext",
+    "add_builder",
+    "atomic_write_text",
+    "dump",
+    "function_ref",
+    "load",
+    "load_data",
+    "load_file",
+    "read_spec_file",
+    "register",
+    "registered_types",
+    "resolve_ref",
+    "save",
+]
 
 
 class SpecBuildable(Protocol):
@@ -31,27 +62,7 @@ class SpecBuildable(Protocol):
 T = TypeVar("T")
 _REGISTRY: dict[str, Callable[[SpecContext], Any]] = {}
 _REQUIRED: Any = object()
-_BUILTIN_MODULES = (
-    "agentkit.core.compose",
-    "agentkit.prompts",
-    "agentkit.parsers",
-    "agentkit.llms.fake",
-    "agentkit.chains",
-    "agentkit.retrievers.embeddings",
-    "agentkit.retrievers.vectorstores",
-    "agentkit.retrievers.vector",
-    "agentkit.retrievers.bm25",
-    "agentkit.retrievers.hybrid",
-    "agentkit.retrievers.rerank",
-    "agentkit.memory",
-    "agentkit.tools",
-    "agentkit.agents",
-    "agentkit.llms.hf",
-    "agentkit.llms.openai_compat",
-    "agentkit.llms.extractive",
-    "agentkit.finetune",
-    "agentkit.evals",
-)
+ENTRY_POINT_GROUP = "agentkit.specs"
 
 
 def register(type_name: str) -> Callable[[type[T]], type[T]]:
@@ -73,17 +84,64 @@ def add_builder(type_name: str, builder: Callable[[SpecContext], Any]) -> None:
 
 
 def registered_types() -> list[str]:
-    _load_builtins()
+    """Every type a spec may name: those registered so far and every entry point's."""
+    for name, entry in _entry_points().items():
+        if name not in _REGISTRY:
+            try:
+                _load_entry_point(name, entry)
+            except SpecError:  # a part whose optional dependencies are missing
+                continue
     return sorted(_REGISTRY)
 
 
-def _load_builtins() -> None:
-    for module in _BUILTIN_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as e:  # a part whose optional dependencies are missing
-            if (e.name or "").partition(".")[0] in ("", "agentkit"):
-                raise  # a bug in agentkit itself: show it, not "unknown type"
+@functools.cache
+def _entry_points() -> dict[str, Any]:
+    """``{type name: entry point}`` of the installed packages; agentkit's own win. Every
+    distribution is read (not just the first of each name), so a stale ``*.egg-info`` in
+    the working directory does not hide the installed package's entry points."""
+    from importlib.metadata import distributions
+
+    found: dict[str, Any] = {}
+    for dist in distributions():
+        own = (dist.metadata["Name"] or "").lower() == "agentkit"
+        for entry in dist.entry_points:
+            if entry.group == ENTRY_POINT_GROUP and (own or entry.name not in found):
+                found[entry.name] = entry
+    return found
+
+
+def _builder(type_name: str) -> Callable[[SpecContext], Any] | None:
+    """The builder of ``type_name``, loading its entry point on first use."""
+    builder = _REGISTRY.get(type_name)
+    if builder is None and type_name in _entry_points():
+        _load_entry_point(type_name, _entry_points()[type_name])
+        builder = _REGISTRY.get(type_name)
+    return builder
+
+
+def _load_entry_point(type_name: str, entry: Any) -> None:
+    """Import an entry point: a module that registers the type, a class with ``from_spec``
+    or a builder function (registered here)."""
+    try:
+        target = entry.load()
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] in ("", "agentkit"):
+            raise  # a bug in agentkit itself: show it, not "unknown type"
+        raise SpecError(
+            "$.type", f"type {type_name!r} needs the missing package {exc.name!r} ({exc})"
+        ) from exc
+    if type_name in _REGISTRY:
+        return
+    builder = getattr(target, "from_spec", None)
+    if builder is None and callable(target) and not isinstance(target, type | ModuleType):
+        builder = target
+    if builder is None:
+        raise SpecError(
+            "$.type",
+            f"the entry point {entry.value!r} of type {type_name!r} neither registers it nor "
+            "names a class with from_spec(ctx) or a builder function",
+        )
+    _REGISTRY[type_name] = builder
 
 
 class SpecContext:
@@ -167,7 +225,13 @@ class SpecContext:
         out = []
         for i, name in enumerate(names):
             module, _, attr = str(name).rpartition(".")
-            exc = resolve_ref(f"{module}:{attr}", f"{self._at(key)}[{i}]")
+            where = f"{self._at(key)}[{i}]"
+            if module != "builtins":
+                exc = resolve_ref(f"{module}:{attr}", where)
+            elif hasattr(builtins, attr):  # a name, not an import: always allowed
+                exc = getattr(builtins, attr)
+            else:
+                raise SpecError(where, f"'builtins' has no attribute {attr!r}")
             if not (isinstance(exc, type) and issubclass(exc, BaseException)):
                 raise SpecError(f"{self._at(key)}[{i}]", f"{name} is not an exception type")
             out.append(exc)
@@ -189,9 +253,34 @@ def dump(component: Any) -> dict[str, Any]:
     return to_dict()
 
 
-def load(data: Any, path: str = "$") -> Any:
+def load(data: Any, path: str = "$", *, allow_imports: AllowImports = None) -> Any:
     """Build a runnable (or other registered component) from a spec dict or a factory
-    reference."""
+    reference. ``allow_imports`` (``True``, or module prefixes such as ``["myproject."]``)
+    lets references import the caller's own code; ``None`` keeps the policy in force
+    (by default: agentkit's own components only, see :mod:`agentkit.core.refs`)."""
+    with allowing_imports(allow_imports):
+        return _load(data, path)
+
+
+def load_data(data: Any, where: str, types: Collection[str]) -> Any:
+    """Build a component from a file agentkit wrote itself (an index manifest, a run
+    folder): its ``type`` must be one of ``types`` and no reference anywhere may import code,
+    whatever the caller allows. ``where`` names the file in errors."""
+    if isinstance(data, str) or (isinstance(data, Mapping) and "ref" in data):
+        raise SpecError(
+            where,
+            "is a code reference; this file names registered agentkit types only and never "
+            "imports code (it may have been tampered with: rebuild it)",
+        )
+    if not isinstance(data, Mapping) or data.get("type") not in types:
+        got = data.get("type") if isinstance(data, Mapping) else type(data).__name__
+        shown = repr(got) if len(repr(got)) <= 60 else repr(got)[:57] + "..."
+        raise SpecError(where, f"expected a spec of type {', '.join(sorted(types))}; got {shown}")
+    with data_only():
+        return _load(data, where)
+
+
+def _load(data: Any, path: str) -> Any:
     if isinstance(data, Runnable):
         return data
     if isinstance(data, str):
@@ -211,7 +300,8 @@ def load(data: Any, path: str = "$") -> Any:
             raise SpecError(
                 f"{path}.args", f"expected a dict of arguments, got {type(args).__name__}"
             )
-        return _from_ref(str(data["ref"]), dict(args), f"{path}.ref")
+        check_trusted_fields(args, f"{path}.args")
+        return _from_ref(data["ref"], dict(args), f"{path}.ref")
     if "type" not in data:
         raise SpecError(
             f"{path}.type", "missing; every spec names its component type", registered_types()
@@ -219,12 +309,10 @@ def load(data: Any, path: str = "$") -> Any:
     type_name = data["type"]
     if not isinstance(type_name, str):
         raise SpecError(f"{path}.type", f"expected a type name, got {type(type_name).__name__}")
-    builder = _REGISTRY.get(type_name)
-    if builder is None:
-        _load_builtins()
-        builder = _REGISTRY.get(type_name)
+    builder = _builder(type_name)
     if builder is None:
         raise SpecError(f"{path}.type", f"unknown type {type_name!r}", allowed=registered_types())
+    check_trusted_fields(data, path)
     ctx = SpecContext(data, path)
     try:
         result = builder(ctx)
@@ -236,7 +324,7 @@ def load(data: Any, path: str = "$") -> Any:
     return result
 
 
-def _from_ref(ref: str, args: dict[str, Any], path: str) -> Any:
+def _from_ref(ref: Any, args: dict[str, Any], path: str) -> Any:
     """Call a factory reference; a class or function is called with ``args``."""
     target = resolve_ref(ref, path)
     if isinstance(target, Runnable):
@@ -247,25 +335,6 @@ def _from_ref(ref: str, args: dict[str, Any], path: str) -> Any:
         return target(**args)
     except TypeError as exc:
         raise SpecError(path, f"calling {ref} failed: {exc}") from exc
-
-
-def resolve_ref(ref: str, path: str = "$") -> Any:
-    """Import ``package.module:attribute.path``."""
-    module_name, sep, attr_path = ref.partition(":")
-    if not sep or not module_name or not attr_path:
-        raise SpecError(
-            path, f"invalid factory reference {ref!r}; write it as 'package.module:function'"
-        )
-    try:
-        obj: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise SpecError(path, f"cannot import module {module_name!r} ({exc})") from exc
-    for part in attr_path.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError as exc:
-            raise SpecError(path, f"{module_name!r} has no attribute {attr_path!r}") from exc
-    return obj
 
 
 def function_ref(fn: Callable[..., Any]) -> str:
@@ -285,43 +354,5 @@ def exception_names(types: tuple[type[BaseException], ...]) -> list[str]:
     return [f"{t.__module__}.{t.__qualname__}" for t in types]
 
 
-# --- files ------------------------------------------------------------------------------
-
-
-def save(runnable: Runnable[Any, Any], path: str | Path) -> Path:
-    """Write the runnable's spec as YAML (or JSON for ``.json``), atomically."""
-    import yaml
-
-    target = Path(path)
-    spec = dump(runnable)
-    text = (
-        json.dumps(spec, indent=2)
-        if target.suffix == ".json"
-        else yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
-    )
-    atomic_write_text(target, text)
-    return target
-
-
-def load_file(source: str | Path | Mapping[str, Any]) -> Runnable[Any, Any]:
-    """Load a graph from a YAML/JSON file, a spec dict, or a ``module:function`` reference."""
-    if isinstance(source, Mapping):
-        return load(source)
-    text_source = str(source)
-    path = Path(text_source)
-    if path.suffix in (".yaml", ".yml", ".json"):
-        if not path.exists():
-            raise UsageError(f"spec file {path} does not exist; check the path")
-        import yaml
-
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise SpecError("$", f"{path} is not valid YAML: {exc}") from exc
-        return load(data, "$")
-    if ":" in text_source and not path.exists():
-        return load(text_source)
-    raise UsageError(
-        f"cannot load {text_source!r}: give a .yaml/.yml/.json spec file or a "
-        "'package.module:function' factory reference"
-    )
+# files: save/load YAML and JSON (re-exported here; they live in their own module)
+from agentkit.core.specfile import load_file, read_spec_file, save  # noqa: E402

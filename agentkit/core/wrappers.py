@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentkit.core.config import ConfigLike, RunConfig
 from agentkit.core.errors import UsageError
-from agentkit.core.flow import Call, Flow, FlowGen, Sleep
+from agentkit.core.flow import Flow, FlowGen, Sleep, Stream
 from agentkit.core.runnable import Runnable
 
 if TYPE_CHECKING:
@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 
 
 class Retry(Flow[Any, Any]):
+    """Runs ``inner``, again on the given errors (``Runnable.with_retry``). Streams pass
+    through; a stream is retried only before its first chunk (a failure after chunks
+    reached the caller is raised, so output is never duplicated)."""
+
     kind = "retry"
 
     def __init__(
@@ -38,7 +42,7 @@ class Retry(Flow[Any, Any]):
     def flow(self, input: Any, config: RunConfig) -> FlowGen:
         for attempt in range(self.attempts):
             try:
-                return (yield Call(self.inner, input, config))
+                return (yield Stream(self.inner, input, config))
             except self.on:
                 if attempt == self.attempts - 1:
                     raise
@@ -62,6 +66,10 @@ class Retry(Flow[Any, Any]):
 
 
 class Fallbacks(Flow[Any, Any]):
+    """Runs ``inner``, else each fallback in turn on the given errors
+    (``Runnable.with_fallbacks``). Streams pass through; a stream falls back only before
+    its first chunk."""
+
     kind = "fallbacks"
 
     def __init__(
@@ -82,7 +90,7 @@ class Fallbacks(Flow[Any, Any]):
         first: BaseException | None = None
         for candidate in [self.inner, *self.fallbacks]:
             try:
-                return (yield Call(candidate, input, config))
+                return (yield Stream(candidate, input, config))
             except self.on as exc:
                 first = first or exc
         assert first is not None
@@ -105,9 +113,11 @@ class Fallbacks(Flow[Any, Any]):
 
 
 class Configured(Runnable[Any, Any]):
-    """Runs ``inner`` with run-config fields merged in (see ``Runnable.with_config``)."""
+    """Runs ``inner`` with run-config fields merged in (see ``Runnable.with_config``).
+    Transparent: it makes no span of its own, and streams pass through."""
 
     kind = "configured"
+    auto_trace = False
 
     def __init__(self, inner: Runnable[Any, Any], patch: Mapping[str, Any]) -> None:
         RunConfig().merge(**patch)  # validates field names and values now, not at run time

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from agentkit.core.errors import UsageError
-from agentkit.evals.results import EvalRun, load_run
+from agentkit.evals.results import EvalRun
 
 CHUNK = 256  # resamples drawn at once (bounds memory on large runs)
 
@@ -47,12 +47,19 @@ class Flips:
 
 @dataclass
 class Comparison:
+    """B against A: ``deltas`` (B minus A) in metric order, ``flipped`` examples,
+    the paired/unpaired counts, the runs' names (``a``, ``b``) and ``warnings`` about
+    what makes a difference misleading (latency measured at another cache warmth)."""
+
     deltas: list[MetricDelta]
     flipped: dict[str, Flips] = field(default_factory=dict)
     common: int = 0
     only_a: int = 0
     only_b: int = 0
     confidence: float = 0.95
+    a: str = "A"
+    b: str = "B"
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -83,7 +90,41 @@ def bootstrap_ci(
 
 
 def _as_run(run: EvalRun | str | Path) -> EvalRun:
-    return run if isinstance(run, EvalRun) else load_run(run)
+    from agentkit.evals.report import open_run
+
+    return run if isinstance(run, EvalRun) else open_run(run)
+
+
+def _name(run: EvalRun | str | Path, fallback: str) -> str:
+    folder = run.out_dir if isinstance(run, EvalRun) else Path(run)
+    return str(folder) if folder is not None else fallback
+
+
+def _warmth(run: EvalRun) -> dict[str, str] | None:
+    found = run.meta.get("warmth")
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else None
+
+
+def warmth_warnings(a: EvalRun, b: EvalRun, keys: list[str]) -> list[str]:
+    """A warning when latency is compared between runs that started at another warmth
+    (a cold vs a warm LLM cache, an index built in the run vs opened)."""
+    if not any(k.startswith(("latency", "ttft")) for k in keys):
+        return []
+    wa, wb = _warmth(a), _warmth(b)
+    if wa is None or wb is None:
+        missing = " and ".join(n for n, w in (("A", wa), ("B", wb)) if w is None)
+        return [
+            f"latency: {missing} did not record its cache warmth (an older run); a latency "
+            "difference may come from a cold vs warm start, not the chain"
+        ]
+    differ = sorted(k for k in {*wa, *wb} if wa.get(k) != wb.get(k))
+    if not differ:
+        return []
+    shown = "; ".join(f"{k}: A {wa.get(k, '?')}, B {wb.get(k, '?')}" for k in differ)
+    return [
+        f"latency: the runs started at another cache warmth ({shown}); the latency "
+        "difference measures the cache, not the chain: rerun both alike to compare speed"
+    ]
 
 
 def compare(
@@ -100,7 +141,8 @@ def compare(
         raise UsageError(f"confidence must lie between 0 and 1, got {confidence}")
     if resamples < 100:
         raise UsageError(f"use at least 100 bootstrap resamples, got {resamples}")
-    a, b = _as_run(run_a).scores(), _as_run(run_b).scores()
+    first, second = _as_run(run_a), _as_run(run_b)
+    a, b = first.scores(), second.scores()
     common = [i for i in a if i in b]
     if not common:
         raise UsageError("the two runs share no example ids; compare runs on the same dataset")
@@ -128,4 +170,7 @@ def compare(
         only_a=sum(1 for i in a if i not in b),
         only_b=sum(1 for i in b if i not in a),
         confidence=confidence,
+        a=_name(run_a, "A"),
+        b=_name(run_b, "B"),
+        warnings=warmth_warnings(first, second, keys),
     )

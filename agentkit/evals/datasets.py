@@ -59,6 +59,17 @@ class Dataset:
     def __iter__(self) -> Iterator[Example]:
         return iter(self.examples)
 
+    def duplicate_note(self) -> str | None:
+        """The duplicate-question warnings as one line (``None`` when there are none)."""
+        if not self.duplicates:
+            return None
+        n = len(self.duplicates)
+        first = self.duplicates[0]
+        return (
+            f"{n} question{'s' if n > 1 else ''} repeat an earlier one (e.g. {first}); "
+            "each is scored separately, so repeats weigh more in the means"
+        )
+
     @property
     def has_unanswerable(self) -> bool:
         """Whether some question has no gold answer (scored with SQuAD v2.0 rules)."""

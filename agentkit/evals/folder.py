@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentkit.core.errors import UsageError
 from agentkit.evals import results as res
+from agentkit.evals.checks import check_meta
 from agentkit.evals.datasets import Dataset
 from agentkit.evals.journal import Journal
 from agentkit.evals.meta import chain_info, environment, run_metadata, same_chain
@@ -45,7 +45,8 @@ class RunFolder:
                 "--resume (resume=True) to continue it, or choose another --out folder"
             )
         if self.resume and run_file.exists():
-            self.meta = json.loads(run_file.read_text("utf-8"))
+            self.meta = res.read_json_object(run_file)
+            check_meta(run_file, self.meta)
             self._check_same(names, done)
             self.meta.setdefault("resumed", []).append(_now())
             if self.extra and "selection" in self.extra:

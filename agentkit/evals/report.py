@@ -13,6 +13,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from agentkit.core.errors import UsageError
 from agentkit.evals import svg
 from agentkit.evals.metrics.base import percentile
 from agentkit.evals.results import EvalRun, flat_scores, load_run, write_text
@@ -239,7 +240,20 @@ def write_report(run: EvalRun, path: str | Path, title: str | None = None) -> Pa
     return target
 
 
+def open_run(run_dir: str | Path) -> EvalRun:
+    """A finished run folder, or a UsageError saying the folder does not exist."""
+    folder = Path(run_dir)
+    if not folder.exists():
+        raise UsageError(
+            f"run folder {folder} does not exist; give a folder 'agentkit eval run' wrote "
+            "(its --out, by default runs/<name>-<time>)"
+        )
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is a file; give the run's folder (it holds results.jsonl)")
+    return load_run(folder)
+
+
 def report_run(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """(Re)write the report of a finished run folder; returns its path."""
-    run = load_run(run_dir)
+    run = open_run(run_dir)
     return write_report(run, out or Path(run_dir) / "report.html")

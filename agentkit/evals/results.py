@@ -97,13 +97,16 @@ class EvalRun:
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     records = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    records.append(json.loads(line))
-                except ValueError as exc:
-                    raise UsageError(f"{path} line {number} is not valid JSON ({exc})") from exc
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for number, line in enumerate(fh, 1):
+                if line.strip():
+                    try:
+                        records.append(json.loads(line))
+                    except (ValueError, RecursionError) as exc:
+                        raise UsageError(f"{path} line {number} is not valid JSON ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path} is not UTF-8 text ({exc}); the run is corrupt") from exc
     return records
 
 
@@ -118,18 +121,24 @@ def load_run(run_dir: str | Path) -> EvalRun:
             else ""
         )
         raise UsageError(f"{folder} is not a finished eval run (no {RESULTS_FILE}).{hint}")
-    summary = _json_object(folder / SUMMARY_FILE)
-    meta = _json_object(folder / RUN_FILE)
-    return EvalRun(read_jsonl(results), summary, meta, folder)
+    summary = read_json_object(folder / SUMMARY_FILE)
+    meta = read_json_object(folder / RUN_FILE)
+    records = read_jsonl(results)
+    from agentkit.evals.checks import check_meta, check_records, clean_summary
+
+    summary = clean_summary(folder / SUMMARY_FILE, summary)
+    check_meta(folder / RUN_FILE, meta)
+    check_records(results, records)
+    return EvalRun(records, summary, meta, folder)
 
 
-def _json_object(path: Path) -> dict[str, Any]:
+def read_json_object(path: Path) -> dict[str, Any]:
     """A run's JSON object file (``{}`` when absent), or a UsageError naming the file."""
     if not path.exists():
         return {}
     try:
         value = json.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as e:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
         raise UsageError(
             f"{path} cannot be read ({e}); the run is half-written or corrupt: rerun it or "
             "delete the folder"

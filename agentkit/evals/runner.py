@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,9 +207,11 @@ class EvalRunner:
         report: bool = True,
         on_progress: ProgressFn | None = None,
         meta: dict[str, Any] | None = None,
+        execute: Callable[[int, Example], Awaitable[dict[str, Any]]] | None = None,
     ) -> res.EvalRun:
         """Run every example of ``dataset`` (the first ``limit``, or ``sample`` drawn with
-        the run's seed) not yet in the journal."""
+        the run's seed) not yet in the journal. ``execute`` makes the record of one
+        example in place of :meth:`run_one` (a Ray executor runs it on a worker)."""
         from agentkit.evals.folder import RunFolder
 
         examples = dataset.select(limit, sample, self.seed)
@@ -231,7 +233,7 @@ class EvalRunner:
         async def worker() -> None:
             while not queue.empty():
                 index, example = queue.get_nowait()
-                record = await self.run_one(index, example)
+                record = await (execute or self.run_one)(index, example)
                 if writer is not None:  # durable before it counts as done
                     await writer.append(record)
                 records[example.id] = record

@@ -48,22 +48,23 @@ class Suite:
     path: Path | None = None
 
 
-def load_chain(ref: Any, base: Path | None = None) -> Any:
+def load_chain(ref: Any, base: Path | None = None, allow_imports: bool | None = None) -> Any:
     """A chain graph from a spec file, a ``module:function`` reference, a ``{ref, args}``
-    dict or an inline spec dict; relative spec paths resolve against ``base``."""
+    dict or an inline spec dict; relative spec paths resolve against ``base``.
+    ``allow_imports=True`` trusts the spec as code (see :mod:`agentkit.core.refs`)."""
     from agentkit.core import spec
 
     if isinstance(ref, str) and Path(ref).suffix.lower() in SPEC_SUFFIXES:
         path = Path(ref)
         if base is not None and not path.is_absolute():
             path = base / path
-        return spec.load_file(path)
+        return spec.load_file(path, allow_imports=allow_imports)
     if isinstance(ref, str) and ":" not in ref:
         raise UsageError(
             f"cannot load chain {ref!r}: give a .yaml/.yml/.json spec file or a "
             "'package.module:function' factory reference"
         )
-    return spec.load(ref)
+    return spec.load(ref, allow_imports=allow_imports)
 
 
 def _path(value: str, base: Path) -> Path:

@@ -1,6 +1,6 @@
 """Local fine-tuning: data formats and validation, SFT and DPO with LoRA/QLoRA, embedding
-fine-tuning, merging, and the registries that let chains use the results by name
-(``adapter:<name>``, ``registered_embedder``).
+fine-tuning, span-reader fine-tuning (``train_reader``), merging, and the registries that
+let chains use the results by name (``adapter:<name>``, ``registered_embedder``, readers).
 
 Imports are light: torch, transformers, trl, peft and sentence-transformers load when a run
 starts. Importing registers the ``registered_embedder`` spec type.
@@ -15,6 +15,8 @@ from agentkit.finetune.embeddings import train_embeddings
 from agentkit.finetune.jobs import DPOJob, EmbeddingJob, LoraOptions, SFTJob
 from agentkit.finetune.merge import merge_adapter
 from agentkit.finetune.mining import mine_hard_negatives
+from agentkit.finetune.reader import ReaderJob, train_reader
+from agentkit.finetune.reader_registry import ReaderRegistry
 from agentkit.finetune.registry import AdapterEntry, AdapterRegistry, default_root
 from agentkit.finetune.runs import RunResult
 from agentkit.finetune.sft import train_sft
@@ -30,6 +32,8 @@ __all__ = [
     "EmbedderRegistry",
     "EmbeddingJob",
     "LoraOptions",
+    "ReaderJob",
+    "ReaderRegistry",
     "RunResult",
     "SFTJob",
     "TrainingData",
@@ -41,5 +45,6 @@ __all__ = [
     "registered_embedder",
     "train_dpo",
     "train_embeddings",
+    "train_reader",
     "train_sft",
 ]

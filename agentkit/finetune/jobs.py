@@ -118,6 +118,8 @@ class _Job:
             if key not in names:
                 raise SpecError(f"{where}.{key}", "unknown option", names)
         values = dict(data)
+        if "lora" in values and not isinstance(values["lora"], Mapping | None):
+            raise SpecError(f"{where}.lora", "must be a mapping of LoRA options")
         if "lora" in values and isinstance(values["lora"], Mapping):
             lora_names = {f.name for f in dataclasses.fields(LoraOptions)}
             for key in values["lora"]:
@@ -132,7 +134,32 @@ class _Job:
         missing = [k for k in required if k not in values]
         if missing:
             raise SpecError(where, f"missing required option(s): {', '.join(missing)}")
-        return cls(**values)
+        try:
+            return cls(**values)
+        except SpecError:
+            raise
+        except (UsageError, TypeError) as e:  # a bad value: say which file holds it
+            raise SpecError(where, str(e)) from e
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """The options in a job YAML file, or a :class:`SpecError` naming the file."""
+    import yaml
+
+    if not path.is_file():
+        raise UsageError(f"config file {path} does not exist; check the path")
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError, yaml.YAMLError) as e:  # bad UTF-8, huge ints
+        raise SpecError(str(path), f"not valid YAML: {' '.join(str(e).split())}") from e
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise SpecError(str(path), "must be a mapping of job options")
+    bad = [k for k in loaded if not isinstance(k, str)]
+    if bad:
+        raise SpecError(str(path), f"option names must be strings, got {bad[0]!r}")
+    return loaded
 
 
 @dataclass

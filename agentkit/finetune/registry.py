@@ -128,7 +128,7 @@ class AdapterRegistry:
             return {}
         try:
             data = json.loads(self.file.read_text(encoding="utf-8"))
-        except ValueError as e:
+        except (OSError, ValueError, RecursionError) as e:
             raise UsageError(
                 f"adapter registry {self.file} is not valid JSON ({e}); repair or delete it"
             ) from e
@@ -137,6 +137,8 @@ class AdapterRegistry:
             raise UsageError(
                 f"adapter registry {self.file} has no 'adapters' mapping; repair or delete it"
             )
+        for name, entry in adapters.items():
+            _check_entry(self.file, name, entry)
         return adapters
 
     def _write(self, entries: Mapping[str, Any]) -> None:
@@ -163,9 +165,25 @@ class AdapterRegistry:
         return f"AdapterRegistry({str(self.root)!r})"
 
 
+def _check_entry(file: Path, name: str, data: Any) -> None:
+    """One entry of a registry file: a valid name, a path string, a manifest object."""
+    problem = None
+    if not _NAME.match(name) or not name.isascii():
+        problem = "its name is not a valid adapter name (letters, digits, '_', '.', '-')"
+    elif not isinstance(data, dict):
+        problem = f"it must be an object with 'path' and 'manifest', got {type(data).__name__}"
+    elif not isinstance(data.get("path"), str) or not data["path"] or "\x00" in data["path"]:
+        problem = "its 'path' must be a folder path string"
+    elif data.get("manifest") is not None and not isinstance(data["manifest"], dict):
+        problem = "its 'manifest' must be an object"
+    if problem:
+        shown = name if len(name) <= 60 else name[:57] + "..."
+        raise UsageError(
+            f"registry {file} is corrupt: entry {shown!r}: {problem}; repair or delete the file"
+        )
+
+
 def _entry(name: str, data: Any) -> AdapterEntry:
-    if not isinstance(data, dict) or not isinstance(data.get("path"), str):
-        raise UsageError(f"adapter registry entry {name!r} is malformed: {data!r}")
     return AdapterEntry(name, Path(data["path"]), dict(data.get("manifest") or {}))
 
 
@@ -176,9 +194,11 @@ def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
         return {}
     try:
         loaded = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as e:
+    except (OSError, ValueError, RecursionError) as e:
         raise UsageError(f"{path} is not valid JSON ({e}); repair or delete it") from e
-    return dict(loaded) if isinstance(loaded, dict) else {}
+    if not isinstance(loaded, dict):
+        raise UsageError(f"{path} must hold a JSON object, got {type(loaded).__name__}")
+    return dict(loaded)
 
 
 def trained_chat_template(folder: str | os.PathLike[str]) -> str | None:
@@ -192,8 +212,12 @@ def _manifest(folder: Path, manifest: Mapping[str, Any] | None) -> dict[str, Any
     data = read_manifest(folder) if manifest is None else dict(manifest)
     config = folder / "adapter_config.json"
     if "base_model" not in data and config.exists():
-        base = json.loads(config.read_text(encoding="utf-8")).get("base_model_name_or_path")
-        if base:
+        try:
+            loaded = json.loads(config.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError) as e:
+            raise UsageError(f"{config} is not valid JSON ({e}); repair or delete it") from e
+        base = loaded.get("base_model_name_or_path") if isinstance(loaded, dict) else None
+        if isinstance(base, str) and base:
             data["base_model"] = base
     data.setdefault("created", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
     try:

@@ -27,14 +27,22 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from agentkit.core.config import ConfigLike, ensure_config
 from agentkit.core.errors import UsageError
-from agentkit.core.runnable import Runnable, iterate_in_thread, traced
+from agentkit.core.runnable import Runnable, iterate_in_thread
+from agentkit.core.streams import join_chunks
 from agentkit.core.tracing import end_span, start_span
+from agentkit.llms import cache_hooks
 from agentkit.llms.messages import ChatResult, Message, to_messages
 from agentkit.llms.params import NO_PARAMS, GenerationParams
 from agentkit.llms.switch import check_model_requests
 
 if TYPE_CHECKING:
+    import os
+
     from typing_extensions import Self
+
+    from agentkit.llms.cache import LLMCache
+    from agentkit.llms.cached_model import CachedModel
+    from agentkit.llms.structured import OutputSchema, Strategy, StructuredOutput
 
 ParamsLike = GenerationParams | Mapping[str, Any] | None
 _REQUEST_METHODS = (
@@ -81,6 +89,7 @@ class BaseChatModel(Runnable[Any, Message]):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        cache_hooks.wrap_class(cls)  # the global LLM cache (set_llm_cache), when one is set
         if cls.is_fake:
             return
         for name in _REQUEST_METHODS:
@@ -172,23 +181,35 @@ class BaseChatModel(Runnable[Any, Message]):
 
     # --- the Runnable side ------------------------------------------------------------
 
-    @traced
     def invoke(self, input: Any, config: ConfigLike = None) -> Message:
-        """Answer a string, message list or ``{"messages": [...]}`` with an assistant message."""
-        return self.generate(to_messages(input), self.params).message
+        """Answer a string, message list or ``{"messages": [...]}`` with an assistant message.
+        In a run with events (``stream_events``) the model streams and reports each token."""
+        cfg = ensure_config(config)
+        if cfg.events is None:
+            return self.generate(to_messages(input), self.params).message
+        chunks = list(self.stream(input, cfg))
+        return join_chunks(chunks) if chunks else Message("assistant", "")
 
-    @traced
     async def ainvoke(self, input: Any, config: ConfigLike = None) -> Message:
-        return (await self.agenerate(to_messages(input), self.params)).message
+        cfg = ensure_config(config)
+        if cfg.events is None:
+            return (await self.agenerate(to_messages(input), self.params)).message
+        chunks = [chunk async for chunk in self.astream(input, cfg)]
+        return join_chunks(chunks) if chunks else Message("assistant", "")
 
-    @traced
     def stream(self, input: Any, config: ConfigLike = None) -> Iterator[Message]:
         """Assistant message chunks as they are generated; join them with ``+``."""
-        yield from self.stream_chunks(to_messages(input), self.params)
+        cfg = ensure_config(config)
+        for chunk in self.stream_chunks(to_messages(input), self.params):
+            if cfg.events is not None:
+                cfg.events.token(cfg.parent_run_id, self.name, chunk)
+            yield chunk
 
-    @traced
     async def astream(self, input: Any, config: ConfigLike = None) -> AsyncIterator[Message]:
+        cfg = ensure_config(config)
         async for chunk in self.astream_chunks(to_messages(input), self.params):
+            if cfg.events is not None:
+                cfg.events.token(cfg.parent_run_id, self.name, chunk)
             yield chunk
 
     def batch(
@@ -238,6 +259,42 @@ class BaseChatModel(Runnable[Any, Message]):
                     end_span(span, cfg, out)
             outputs[i] = out
         return outputs
+
+    def with_structured_output(
+        self,
+        schema: Any,
+        *,
+        method: str = "auto",
+        max_retries: int = 2,
+        instruct: bool | None = None,
+    ) -> StructuredOutput:
+        """A runnable answering with validated ``schema`` objects (a pydantic instance for a
+        pydantic class, a dict for a JSON schema); see :mod:`agentkit.llms.structured`."""
+        from agentkit.llms.structured import StructuredOutput
+
+        return StructuredOutput(
+            self, schema, method=method, max_retries=max_retries, instruct=instruct
+        )
+
+    def structured_strategy(self, schema: OutputSchema, method: str) -> Strategy:
+        """How this backend produces ``schema`` replies; backends that can constrain their
+        output override it. The default asks in the prompt (and validates, and retries)."""
+        from agentkit.llms.structured import Strategy
+
+        if method in ("json_schema", "tools"):
+            raise UsageError(
+                f"{self.name} cannot constrain its output with method={method!r}; use "
+                "method='auto' or 'prompt' (the schema is asked for in the prompt and each "
+                "reply validated)"
+            )
+        return Strategy(self)
+
+    def with_cache(self, cache: LLMCache | str | os.PathLike[str]) -> CachedModel:
+        """This model answering from ``cache`` (a SQLite file path, an ``SQLiteCache`` or a
+        ``SemanticCache``) when it has the reply, and filling it when not."""
+        from agentkit.llms.cached_model import CachedModel
+
+        return CachedModel(self, cache)
 
     def bind(self, **params: Any) -> Self:
         """``model.bind(temperature=0, stop=["\\n"])``: a copy with generation params merged

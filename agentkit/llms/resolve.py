@@ -5,7 +5,8 @@ Spec strings:
 - ``hf:<hub id or path>`` — a local Hugging Face model (:class:`HFChatModel`);
 - ``adapter:<name or path>`` — a LoRA adapter on its base model (``HFChatModel.from_adapter``);
 - ``openai:<model>``, ``ollama:<model>``, ``vllm:<url>/<model>`` — OpenAI-compatible servers;
-- ``extractive`` — the :class:`ExtractiveReader` (offline, no generative model);
+- ``extractive`` — the :class:`ExtractiveReader` (offline, no generative model): the span
+  reader fine-tuned with ``agentkit finetune reader`` when registered, else whole sentences;
 - ``fake`` — a :class:`FakeListModel` with a canned reply;
 - ``auto`` — a running Ollama server (``GET /api/tags`` answers within ``probe_timeout``; its
   first model, or ``AGENTKIT_OLLAMA_MODEL``), else the model named by ``AGENTKIT_MODEL`` (a
@@ -77,7 +78,10 @@ def resolve(
         url = ollama_url or os.environ.get("AGENTKIT_OLLAMA_URL") or OLLAMA_PROBE_URL
         result = _auto(url.rstrip("/"), probe_timeout, kwargs)
     else:
-        result = Resolution(_build(scheme, rest, spec, kwargs), scheme, f"asked for {spec!r}")
+        reason = f"asked for {spec!r}"
+        if scheme == "extractive" and not rest:
+            reason += f"; {offline_reader_note()}"
+        result = Resolution(_build(scheme, rest, spec, kwargs), scheme, reason)
     logger.info("model: %s (%s)", result.backend, result.reason)
     return result
 
@@ -163,8 +167,17 @@ def _auto(ollama_url: str, probe_timeout: float, kwargs: dict[str, Any]) -> Reso
 def _extractive(why: str, kwargs: dict[str, Any]) -> Resolution:
     from agentkit.llms.extractive import ExtractiveReader
 
-    reason = f"{why}; using the extractive reader (answers with sentences of your documents)"
-    return Resolution(ExtractiveReader(**kwargs), "extractive", reason)
+    return Resolution(ExtractiveReader(**kwargs), "extractive", f"{why}; {offline_reader_note()}")
+
+
+def offline_reader_note() -> str:
+    """What the offline reader answers with: the fine-tuned span reader, or sentences."""
+    from agentkit.readers.default import FALLBACK_NOTICE, registered_reader_path
+
+    path = registered_reader_path()
+    if path is not None:
+        return f"using the extractive reader (the span reader fine-tuned here, {path.name})"
+    return f"using the extractive reader ({FALLBACK_NOTICE})"
 
 
 def _env_ollama_model() -> str:

@@ -81,6 +81,14 @@ class TokenBufferMemory(BaseMemory):
         store: HistoryStore | None = None,
         **options: Any,
     ) -> None:
+        if "llm" in options:  # LangChain counts tokens with the model; agentkit, a tokenizer
+            raise UsageError(
+                "TokenBufferMemory counts tokens with tokenizer= (a tokenizer or a function "
+                "text -> token count), not llm=; e.g. TokenBufferMemory(max_tokens=2000, "
+                "tokenizer=model.tokenizer)"
+            )
+        if "max_token_limit" in options:  # LangChain's name for max_tokens
+            max_tokens = options.pop("max_token_limit")
         super().__init__(store, **options)
         self.max_tokens = positive_tokens("TokenBufferMemory max_tokens", max_tokens)
         self.tokenizer = tokenizer

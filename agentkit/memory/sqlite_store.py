@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -31,6 +32,7 @@ from agentkit.memory.store import (
 )
 
 SCHEMA_VERSION = 1
+SQLITE_HEADER = b"SQLite format 3\x00"
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS sessions (
         id TEXT PRIMARY KEY, title TEXT, created REAL NOT NULL, updated REAL NOT NULL)""",
@@ -83,6 +85,34 @@ def _message(row: Sequence[Any]) -> Message:
     )
 
 
+def check_history_file(path: Path) -> None:
+    """A UsageError unless ``path`` is missing, empty or an SQLite database: SQLite would
+    otherwise take a short file of other data for an empty database and overwrite it."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise UsageError(f"the chat history {path} cannot be read ({e})") from e
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(
+            f"the chat history {path} cannot be opened (not a regular file); give the path "
+            "of a SQLite file (it is created if missing) in a folder you can write to"
+        )
+    if info.st_size == 0:
+        return
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as e:
+        raise UsageError(f"the chat history {path} cannot be read ({e})") from e
+    if header != SQLITE_HEADER:
+        raise UsageError(
+            f"the chat history {path} exists but is not a database (no SQLite header); it "
+            "was left untouched: give the path of a SQLite file, or move that file away"
+        )
+
+
 class SQLiteHistoryStore:
     """Chat history in the SQLite file ``path`` (created with its folder if missing).
 
@@ -104,6 +134,7 @@ class SQLiteHistoryStore:
         self._lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._pid = os.getpid()
+        check_history_file(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._init_schema()

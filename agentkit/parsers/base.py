@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from agentkit.core.config import ConfigLike
 from agentkit.core.errors import UsageError
-from agentkit.core.runnable import Runnable, traced
+from agentkit.core.runnable import Runnable
 from agentkit.core.streams import join_chunks
 
 T = TypeVar("T")
@@ -43,11 +43,9 @@ class BaseOutputParser(Runnable[Any, T]):
         """Text to add to a prompt so the model answers in the parsable format."""
         return ""
 
-    @traced
     def invoke(self, input: Any, config: ConfigLike = None) -> T:
         return self.parse(text_of(input))
 
-    @traced
     async def ainvoke(self, input: Any, config: ConfigLike = None) -> T:
         """Parsing is quick and never blocks: run inline, not in a worker thread."""
         return self.parse(text_of(input))

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 from agentkit.core.config import ConfigLike
-from agentkit.core.runnable import traced
 from agentkit.core.spec import add_builder
 from agentkit.parsers.base import BaseOutputParser, text_of
 
@@ -14,19 +13,16 @@ from agentkit.parsers.base import BaseOutputParser, text_of
 class StrOutputParser(BaseOutputParser[str]):
     """The model's text as a string. Streams: each chunk's text is passed on as it comes."""
 
-    @traced
     def invoke(self, input: Any, config: ConfigLike = None) -> str:
         return input if type(input) is str else text_of(input)
 
     def parse(self, text: str) -> str:
         return text
 
-    @traced
     def transform(self, chunks: Iterable[Any], config: ConfigLike = None) -> Iterator[str]:
         for chunk in chunks:
             yield chunk if type(chunk) is str else text_of(chunk)
 
-    @traced
     async def atransform(
         self, chunks: AsyncIterator[Any], config: ConfigLike = None
     ) -> AsyncIterator[str]:

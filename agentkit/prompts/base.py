@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from agentkit.core.config import ConfigLike
 from agentkit.core.errors import PromptVariableError, SpecError, UsageError
-from agentkit.core.runnable import Runnable, traced
+from agentkit.core.runnable import Runnable
 
 if TYPE_CHECKING:
     from agentkit.core.spec import SpecContext
@@ -88,11 +88,9 @@ class BasePromptTemplate(Runnable[Any, Out]):
             raise PromptVariableError(missing, self.input_variables, self.source)
         return input
 
-    @traced
     def invoke(self, input: Any, config: ConfigLike = None) -> Out:
         return self.render(self.values(input))
 
-    @traced
     async def ainvoke(self, input: Any, config: ConfigLike = None) -> Out:
         """Formatting is quick and never blocks: run inline, not in a worker thread."""
         return self.render(self.values(input))
@@ -130,7 +128,8 @@ class BasePromptTemplate(Runnable[Any, Out]):
 
 
 def partials_from_spec(ctx: SpecContext) -> dict[str, Any]:
-    """Read ``partial_variables`` and ``partial_functions`` from a spec."""
+    """Read ``partial_variables`` and ``partial_functions`` from a spec; a function
+    reference resolves under the spec import policy (:mod:`agentkit.core.refs`)."""
     from agentkit.core.spec import resolve_ref
 
     values: dict[str, Any] = dict(ctx.get("partial_variables", dict, {}))

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentkit.core.errors import SpecError, UsageError
-from agentkit.core.spec import SpecContext, add_builder, dump
 from agentkit.core.messages import Message, normalize_role, to_messages
+from agentkit.core.spec import SpecContext, add_builder, dump
 from agentkit.prompts.base import BasePromptTemplate, partials_from_spec
 from agentkit.prompts.formats import FORMATS
 from agentkit.prompts.template import PromptTemplate

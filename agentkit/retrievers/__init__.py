@@ -22,6 +22,7 @@ from agentkit.retrievers.loaders import (
     PDFLoader,
     TextLoader,
     UnreadableFileError,
+    load_documents,
     load_file,
 )
 from agentkit.retrievers.mmr import mmr_select
@@ -61,6 +62,7 @@ __all__ = [
     "content_hash",
     "default_embedder",
     "index",
+    "load_documents",
     "load_file",
     "load_store",
     "matches",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from agentkit.core.config import ConfigLike
 from agentkit.core.errors import UsageError
-from agentkit.core.runnable import Runnable, traced
+from agentkit.core.runnable import Runnable
 from agentkit.retrievers.document import Document
 from agentkit.retrievers.hit import Hit
 
@@ -110,7 +110,6 @@ class Retriever(Runnable[str, list[Document]]):
     def retrieve(self, query: str, k: int) -> list[Document]:
         """The ``k`` best documents for ``query``, best first, each with ``score`` set."""
 
-    @traced
     def invoke(self, input: str, config: ConfigLike = None) -> list[Document]:
         if isinstance(input, Mapping):
             input = _query_from(input)

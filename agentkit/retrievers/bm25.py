@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 METHODS = ("lucene", "robertson", "atire", "bm25l", "bm25+")
 FORMAT = 1
 _POINTER = "CURRENT"
+_INFO = "info.json"
 
 
 class BM25Retriever(Retriever):
@@ -174,8 +175,9 @@ class BM25Retriever(Retriever):
 
     # --- persistence ----------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the index to the folder ``path`` atomically; returns the path."""
+    def save(self, path: str | os.PathLike[str], info: dict[str, Any] | None = None) -> Path:
+        """Write the index to the folder ``path`` atomically; returns the path. ``info``
+        (JSON) is saved with it, in the same atomic step: see :meth:`saved_info`."""
         root = Path(path)
         root.mkdir(parents=True, exist_ok=True)
         generation = f"gen-{uuid.uuid4().hex[:12]}"
@@ -192,6 +194,8 @@ class BM25Retriever(Retriever):
                 "tokenizer": self.tokenizer.to_dict(),
             }
             (staging / "settings.json").write_text(json.dumps(settings, indent=2), "utf-8")
+            if info is not None:
+                (staging / _INFO).write_text(json.dumps(info), "utf-8")
             with open(staging / "docstore.jsonl", "w", encoding="utf-8") as fh:
                 for doc in self._docs:
                     fh.write(json.dumps({**doc.to_dict(), "score": None}, ensure_ascii=False))
@@ -240,6 +244,20 @@ class BM25Retriever(Retriever):
             self._model = bm25s.BM25.load(str(folder / "index"), mmap=mmap, allow_pickle=False)
         self.path, self._dirty = str(root), False
         return self
+
+    @staticmethod
+    def saved_info(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+        """The ``info`` saved with the index in folder ``path`` (``None``: no saved index,
+        or one saved without info or unreadable). Reads only, never repairs."""
+        root = Path(path)
+        try:
+            generation = (root / _POINTER).read_text("utf-8").strip()
+            if not generation.startswith("gen-") or "/" in generation or "\\" in generation:
+                return None
+            data = json.loads((root / generation / _INFO).read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
 
     def to_dict(self) -> dict[str, Any]:
         if self.path is None or self._dirty:

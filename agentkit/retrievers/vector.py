@@ -8,7 +8,7 @@ from typing import Any
 from agentkit.core import spec
 from agentkit.core.errors import SpecError, UsageError
 from agentkit.retrievers.base import Embedder, Filter, Hit, Retriever, VectorStore, embed_one
-from agentkit.retrievers.document import Document
+from agentkit.retrievers.document import Document, as_document
 
 SEARCH_TYPES = ("similarity", "mmr")
 
@@ -64,6 +64,21 @@ class VectorRetriever(Retriever):
         else:
             hits = self.store.search(vector.reshape(1, -1), k, self.filter)[0]
         return [_scored(hit) for hit in hits]
+
+    @classmethod
+    def from_documents(
+        cls, documents: Sequence[Document], embedder: Embedder, store: Any = None, **options: Any
+    ) -> VectorRetriever:
+        """LangChain's ``FAISS.from_documents(docs, embeddings).as_retriever()`` in one call:
+        a new store (``store``: a factory ``dimension -> VectorStore``, default
+        :class:`FaissStore`) holding ``documents``; ``options`` go to the retriever."""
+        if store is None:
+            from agentkit.retrievers.vectorstores import FaissStore
+
+            store = FaissStore
+        retriever = cls(embedder, store(embedder.dimension), **options)
+        retriever.add_documents([as_document(d) for d in documents])
+        return retriever
 
     def add_documents(self, documents: Sequence[Document]) -> list[str]:
         """Embed ``documents`` and upsert them into the store; returns their ids."""

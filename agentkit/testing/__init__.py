@@ -11,6 +11,12 @@ from __future__ import annotations
 
 from agentkit.memory.conformance import HistoryStoreConformance
 from agentkit.testing.chat_model import ChatModelConformance
+from agentkit.testing.scripted import ScriptedChatModel
 from agentkit.testing.vectorstore import VectorStoreConformance
 
-__all__ = ["ChatModelConformance", "HistoryStoreConformance", "VectorStoreConformance"]
+__all__ = [
+    "ChatModelConformance",
+    "HistoryStoreConformance",
+    "ScriptedChatModel",
+    "VectorStoreConformance",
+]

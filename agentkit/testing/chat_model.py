@@ -18,8 +18,8 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 from agentkit.core.errors import ModelRequestsForbiddenError, UsageError
-from agentkit.llms.base import BaseChatModel
 from agentkit.core.messages import ChatResult, Message, user
+from agentkit.llms.base import BaseChatModel
 from agentkit.llms.params import GenerationParams
 from agentkit.llms.switch import model_requests
 

@@ -251,3 +251,75 @@ def tiny_model_path(tmp_path_factory: Any, **options: Any) -> Path:
         folder = tmp_path_factory.mktemp("tiny_model")
         _BUILT[key] = build_tiny_model(folder, **options)
     return _BUILT[key]
+
+
+# --- a tiny encoder (BERT) for span-reader tests ----------------------------------------
+
+ENCODER_SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
+
+def build_tiny_encoder(
+    path: str | Path,
+    corpus: Sequence[str] | None = None,
+    *,
+    vocab_size: int = 400,
+    hidden: int = 64,
+    layers: int = 2,
+    heads: int = 4,
+    seed: int = 0,
+    max_positions: int = 256,
+) -> Path:
+    """Build and save a tiny BERT encoder (seeded random weights, safetensors) and a
+    WordPiece tokenizer trained on ``corpus`` (lower-cased, ``[CLS] q [SEP] p [SEP]`` pairs
+    with token types) to ``path``; ``AutoModelForQuestionAnswering`` loads it with a new
+    span head, so reader training runs the real code on CPU in seconds."""
+    texts = list(corpus) if corpus is not None else list(DEFAULT_CORPUS)
+    if not texts or not all(isinstance(t, str) and t for t in texts):
+        raise UsageError("corpus must be a non-empty list of non-empty strings")
+    try:
+        import torch
+        from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+        from tokenizers import trainers as tok_trainers
+        from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+    except ImportError as e:
+        raise missing_dependency("transformers", "hf", "build_tiny_encoder") from e
+    raw = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    raw.normalizer = normalizers.BertNormalizer(lowercase=True)
+    raw.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    raw.decoder = decoders.WordPiece()
+    trainer = tok_trainers.WordPieceTrainer(
+        vocab_size=vocab_size, special_tokens=list(ENCODER_SPECIALS), show_progress=False
+    )
+    raw.train_from_iterator(texts, trainer)
+    cls, sep = raw.token_to_id("[CLS]"), raw.token_to_id("[SEP]")
+    raw.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=raw,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=max_positions,
+    )
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=hidden * 4,
+        max_position_embeddings=max_positions,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = BertModel(config)
+    out = Path(path)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out

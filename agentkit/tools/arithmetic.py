@@ -5,9 +5,21 @@ passed to ``eval``, ``exec`` or ``compile``. Allowed: int and float literals, ``
 % **``, unary ``+``/``-``, parentheses, and the functions and constants in
 :data:`FUNCTIONS` / :data:`CONSTANTS`. Percentages are rewritten first (``"25% of 300"`` ->
 ``(25/100)*300``, ``"15%"`` -> ``(15/100)``), as are ``^`` (power) and the typographic
-times, divide and minus signs. Sizes are bounded before computing: the expression's length
-and nesting, and the digits of integers (``9**9**9`` is refused from its operands' sizes,
-without computing it).
+times, divide and minus signs.
+
+Every step is bounded, so that no input can make it compute for long (CPython computes
+big integers holding the GIL, so a thread timeout could not stop it):
+
+- the length is checked first (:data:`MAX_LENGTH`), before any rewriting, and the
+  rewriting itself is linear (possessive regexes anchored at the start of a number);
+- only printable ASCII reaches the parser, and nesting is limited (:data:`MAX_DEPTH`);
+- integers have at most :data:`MAX_DIGITS` digits, literals and results alike; ``a ** b``
+  and ``a * b`` are refused from their operands' sizes, without computing them
+  (``9**9**9``); ``round(x, n)`` takes ``|n| <= MAX_DIGITS`` (``round(1, -10**8)`` would
+  compute ``10**(10**8)``); floats that overflow are refused;
+- nothing else can grow a number: shifts, bit operations, ``pow(a, b, m)``, factorials,
+  strings (hence repetition), names other than ``pi``/``e`` and attribute access are not
+  part of the language; ``floor``/``ceil``/``round`` of a float give at most 309 digits.
 """
 
 from __future__ import annotations
@@ -69,8 +81,12 @@ _REJECTED = {
     ast.Starred: "*-unpacking is not allowed",
 }
 _SIGNS = {"\u00d7": "*", "\u00f7": "/", "\u2212": "-", "^": "**"}  # times, divide, minus
-_PERCENT_OF = re.compile(r"(\d+(?:\.\d+)?)\s*%\s*of\b\s*", re.IGNORECASE)
-_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%(?!\s*[\w(.])")
+# A number starts where no digit or point precedes it; possessive quantifiers never give
+# back what they matched: each character is looked at a bounded number of times.
+_NUMBER = r"(?<![\d.])(\d++(?:\.\d++)?+)"
+_PERCENT_OF = re.compile(_NUMBER + r"\s*+%\s*+of\b\s*+", re.IGNORECASE)
+_PERCENT = re.compile(_NUMBER + r"\s*+%(?!\s*+[\w(.])")
+_ALLOWED_SPACE = frozenset(" \t\r\n")
 HINT = (
     "Use numbers, + - * / // % ** and parentheses, percentages like '25% of 300', and "
     f"{', '.join(FUNCTIONS)}, pi, e."
@@ -82,7 +98,8 @@ class _Rejected(Exception):
 
 
 def normalize(expression: str) -> str:
-    """Rewrite percentages and common operator spellings into Python arithmetic."""
+    """Rewrite percentages and common operator spellings into Python arithmetic (in time
+    linear in the length of ``expression``)."""
     text = expression.strip().rstrip("=?").strip()
     for sign, operator in _SIGNS.items():
         text = text.replace(sign, operator)
@@ -101,8 +118,48 @@ def _check_number(value: Any) -> Any:
     if isinstance(value, int) and _digits(value) > MAX_DIGITS:
         raise _Rejected(f"a number has more than {MAX_DIGITS} digits")
     if isinstance(value, float) and not math.isfinite(value):
+        if math.isnan(value):
+            raise _Rejected("the result is not a number (NaN)")
         raise _Rejected("the result is too large (overflow)")
     return value
+
+
+def _check_length(text: str) -> None:
+    if not text:
+        raise _Rejected("the expression is empty")
+    if len(text) > MAX_LENGTH:
+        raise _Rejected(f"the expression is longer than {MAX_LENGTH} characters")
+
+
+def _check_text(text: str) -> None:
+    """Refuse text the parser should never see: too long, or not printable ASCII."""
+    _check_length(text)
+    if text.isascii() and text.isprintable():
+        return
+    bad = next(
+        (c for c in text if not (c.isascii() and c.isprintable()) and c not in _ALLOWED_SPACE), None
+    )
+    if bad is None:
+        return  # tabs and newlines
+    raise _Rejected(
+        f"the character {bad!r} (U+{ord(bad):04X}) is not allowed; write ASCII digits and operators"
+    )
+
+
+def _check_round(args: list[Any]) -> None:
+    """``round(x, n)`` computes ``10**|n|`` for an integer ``x``: bound ``n``."""
+    if len(args) == 2:
+        digits = args[1]
+        if not isinstance(digits, int) or isinstance(digits, bool):
+            raise _Rejected("round(): the number of digits must be a whole number")
+        if abs(digits) > MAX_DIGITS:
+            raise _Rejected(
+                f"round(): the number of digits must be between -{MAX_DIGITS} and "
+                f"{MAX_DIGITS}, got {digits if _digits(digits) < 20 else 'a huge number'}"
+            )
+
+
+_ARGUMENT_CHECKS: dict[str, Callable[[list[Any]], None]] = {"round": _check_round}
 
 
 def _check_operands(op: ast.operator, a: Any, b: Any) -> None:
@@ -160,6 +217,9 @@ def _call(node: ast.Call, depth: int) -> Any:
     if not node.args or len(node.args) > 20:
         raise _Rejected(f"{node.func.id}() needs between 1 and 20 arguments")
     args = [_eval(a, depth + 1) for a in node.args]
+    check = _ARGUMENT_CHECKS.get(node.func.id)
+    if check is not None:
+        check(args)
     try:
         return _check_number(fn(*args))
     except TypeError as exc:
@@ -168,12 +228,14 @@ def _call(node: ast.Call, depth: int) -> Any:
 
 def evaluate(expression: str) -> int | float:
     """The value of an arithmetic expression; :class:`ToolInputError` says why not."""
-    text = normalize(expression) if isinstance(expression, str) else ""
+    given = expression if isinstance(expression, str) else type(expression).__name__
     try:
-        if not text:
-            raise _Rejected("the expression is empty")
-        if len(text) > MAX_LENGTH:
-            raise _Rejected(f"the expression is longer than {MAX_LENGTH} characters")
+        if not isinstance(expression, str):
+            raise _Rejected(f"the expression must be text, got {type(expression).__name__}")
+        # the length first, so that nothing long is ever scanned (or copied by strip)
+        _check_length(expression if len(expression) > 4 * MAX_LENGTH else expression.strip())
+        text = normalize(expression)
+        _check_text(text)
         try:
             tree = ast.parse(text, mode="eval")
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
@@ -182,17 +244,15 @@ def evaluate(expression: str) -> int | float:
         value: int | float = _eval(tree.body)
         return value
     except _Rejected as exc:
-        raise ToolInputError(
-            f"calculator cannot evaluate this: {exc}", str(expression), HINT
-        ) from None
+        raise ToolInputError(f"calculator cannot evaluate this: {exc}", given, HINT) from None
     except ZeroDivisionError:
-        raise ToolInputError("calculator: division by zero", str(expression), HINT) from None
+        raise ToolInputError("calculator: division by zero", given, HINT) from None
     except OverflowError:
         raise ToolInputError(
-            "calculator: the result is too large (overflow)", str(expression), HINT
+            "calculator: the result is too large (overflow)", given, HINT
         ) from None
     except ValueError as exc:  # math domain errors: sqrt(-1), log(0)
-        raise ToolInputError(f"calculator: {exc}", str(expression), HINT) from None
+        raise ToolInputError(f"calculator: {exc}", given, HINT) from None
 
 
 def format_number(value: int | float) -> str:

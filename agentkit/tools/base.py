@@ -20,9 +20,9 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from agentkit.core.config import ConfigLike, RunConfig
-from agentkit.core.errors import ModelOutputError, RunError, SpecError
-from agentkit.core.runnable import Runnable, traced
+from agentkit.core.config import ConfigLike, RunConfig, ensure_config
+from agentkit.core.errors import ModelOutputError, RunError, SpecError, UsageError
+from agentkit.core.runnable import Runnable
 from agentkit.tools.schema import accepts_text, check_args, primary_arg
 
 EMPTY_INPUTS = ("", "{}", "null", "none", "None")
@@ -115,6 +115,11 @@ class Tool(Runnable[Any, str]):
     max_output_chars: int | None = 4000
     spec_name: str | None = None  # the registered name this tool serialises by
     registered_options: dict[str, Any] = {}  # options get_tool built it with
+    # durable agent runs (docs/durable-agents.md): a call that was running when the run
+    # stopped is run again only when idempotent (default: not, as a tool may act on the
+    # world); a tool that requires approval waits for a person's decision before each call
+    idempotent: bool = False
+    requires_approval: bool = False
 
     @abstractmethod
     def run(self, args: dict[str, Any], config: RunConfig | None = None) -> str:
@@ -138,6 +143,23 @@ class Tool(Runnable[Any, str]):
         from agentkit.tools.function import FunctionTool
 
         return FunctionTool(fn, name, description, timeout, max_output_chars)
+
+    def marked(
+        self, *, idempotent: bool | None = None, requires_approval: bool | None = None
+    ) -> Tool:
+        """A copy of this tool with its durable-run flags set (``None`` keeps a flag):
+        ``calculator.marked(idempotent=True)``, ``send_mail.marked(requires_approval=True)``."""
+        import copy
+
+        for label, value in (("idempotent", idempotent), ("requires_approval", requires_approval)):
+            if value is not None and not isinstance(value, bool):
+                raise UsageError(f"{label} must be True or False, got {value!r}")
+        twin = copy.copy(self)
+        if idempotent is not None:
+            twin.idempotent = idempotent
+        if requires_approval is not None:
+            twin.requires_approval = requires_approval
+        return twin
 
     # --- the pipeline: parse, check, run under the timeout, truncate -----------------
 
@@ -192,17 +214,15 @@ class Tool(Runnable[Any, str]):
     async def acall(self, args: dict[str, Any], config: RunConfig) -> str:
         return await self.arun(args, config)
 
-    @traced
     def invoke(self, input: Any, config: ConfigLike = None) -> str:
         args = self.check(self.parse_input(input))
         if self.timeout is None:
-            return self._finish(self._guard(self.call, args, config))  # type: ignore[arg-type]
-        return self._finish(self._in_thread(args, config))  # type: ignore[arg-type]
+            return self._finish(self._guard(self.call, args, ensure_config(config)))
+        return self._finish(self._in_thread(args, ensure_config(config)))
 
-    @traced
     async def ainvoke(self, input: Any, config: ConfigLike = None) -> str:
         args = self.check(self.parse_input(input))
-        running = self.acall(args, config)  # type: ignore[arg-type]
+        running = self.acall(args, ensure_config(config))
         try:
             if self.timeout is None:
                 output = await running

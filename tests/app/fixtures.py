@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from agentkit.chains.retrieval_qa import RetrievalQA
 from agentkit.llms import FakeListModel
 from agentkit.retrievers import Document, Retriever
+from agentkit.retrievers.index import Index
 
 ANSWER = "The Amazon rainforest covers 5,500,000 square kilometres of the basin."
 DOCS = [
@@ -38,6 +40,13 @@ class StaticRetriever(Retriever):
 
     def retrieve(self, query: str, k: int) -> list[Document]:
         return [d.with_score(1.0 - i / 10) for i, d in enumerate(self.docs[:k])]
+
+
+def docs_index(folder: Path, docs: list[Document] | None = None) -> Index:
+    """A small real index of ``docs`` (default DOCS) in ``folder``: hashing embedder."""
+    from agentkit.retrievers.embeddings import HashingEmbedder
+
+    return Index.from_documents(DOCS if docs is None else docs, folder, HashingEmbedder())
 
 
 def fake_model(replies: list[str] | None = None) -> FakeListModel:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from agentkit.app.documents import (
+from agentkit.core.errors import UsageError
+from agentkit.retrievers.ingest.sidecar import is_current
+from agentkit.workspace.documents import (
     delete_document,
     document_chunks,
     index_stats,
@@ -16,8 +18,7 @@ from agentkit.app.documents import (
     safe_filename,
     save_upload,
 )
-from agentkit.app.retrieval import hybrid_retriever, is_index, make_embedder, open_index
-from agentkit.core.errors import UsageError
+from agentkit.workspace.indexes import is_index, make_embedder, open_index
 
 AMAZON = b"# Amazon\n\nThe Amazon rainforest covers most of the Amazon basin of South America."
 PLAGUE = b"# Plague\n\nThe Black Death was a bubonic plague pandemic in Europe from 1346."
@@ -75,12 +76,13 @@ def test_ingest_list_view_delete_and_stats(tmp_path: Path) -> None:
     assert "rainforest" in document_chunks(index, "amazon.md")[0].text
     stats = index_stats(index)
     assert stats["documents"] == 2 and stats["embedder"] == "hashing-256"
-    retriever = hybrid_retriever(open_index(index), k=1)
+    retriever = open_index(index).retriever(k=1)
     assert retriever.invoke("bubonic plague pandemic")[0].source == "plague.md"
     assert delete_document(index, "plague.md", uploads) >= 1
     assert [d.source for d in list_documents(index)] == ["amazon.md"]
     assert not (uploads / "plague.md").exists()
-    retriever = hybrid_retriever(open_index(index), k=1)  # BM25 rebuilt: index changed
+    assert is_current(index)  # the deletion saved the BM25 sidecar too
+    retriever = open_index(index).retriever(k=1)
     assert retriever.invoke("bubonic plague pandemic")[0].source == "amazon.md"
     with pytest.raises(UsageError, match=r"no document 'gone\.md'"):
         delete_document(index, "gone.md")
@@ -93,18 +95,16 @@ def test_missing_or_empty_index_says_how_to_build_one(tmp_path: Path) -> None:
         make_embedder("word2vec")
 
 
-def test_bm25_is_rebuilt_when_chunks_change_but_keep_their_ids(tmp_path: Path) -> None:
+def test_bm25_follows_chunks_that_change_but_keep_their_ids(tmp_path: Path) -> None:
     uploads, index = tmp_path / "up", tmp_path / "index"
     ingest_files(index, [save_upload(uploads, "plague.md", PLAGUE, 10_000)], "hashing")
-    stamp = index / "bm25.json"
-    hybrid_retriever(open_index(index), k=1)
-    first = stamp.read_text()
-    hybrid_retriever(open_index(index), k=1)
-    assert stamp.read_text() == first  # unchanged index: BM25 loaded, not rebuilt
+    assert is_current(index)
     opened = open_index(index)
     [doc] = opened.store.get(opened.store.ids()[:1])
     doc.metadata["title"] = "Retitled"
     opened.store.upsert([doc], opened.embedder.embed_batch([doc.text]))
-    opened.store.save(opened.index_dir / "store")
-    hit = hybrid_retriever(open_index(index), k=1).invoke("bubonic plague pandemic")[0]
-    assert hit.metadata["title"] == "Retitled"
+    opened.store.save(opened.index_dir / "store")  # a store saved without its sidecar
+    assert not is_current(index)
+    hit = open_index(index).retriever(k=1).invoke("bubonic plague pandemic")[0]
+    assert hit.metadata["title"] == "Retitled"  # BM25 built from the store, in memory
+    assert not is_current(index)  # ... and nothing written by reading

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agentkit.app.sessions import ChatSessions
+from agentkit.workspace.sessions import ChatSessions
 from tests.app import fixtures
 from tests.app.test_runs_graphs import make_run
 
@@ -139,7 +139,7 @@ def test_upload_and_ingest(
 def test_documents_can_be_deleted(
     make_app: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, app_home: Path
 ) -> None:
-    from agentkit.app.documents import ingest_files, list_documents, save_upload
+    from agentkit.workspace.documents import ingest_files, list_documents, save_upload
 
     monkeypatch.setenv("AGENTKIT_APP_CHAIN", RAG)
     path = save_upload(app_home / "uploads", "a.md", b"Alpha text here.", 1000)
@@ -208,7 +208,7 @@ def test_the_graph_page_edits_top_k(
 
 
 def build_index(app_home: Path) -> None:
-    from agentkit.app.documents import ingest_files, save_upload
+    from agentkit.workspace.documents import ingest_files, save_upload
 
     files = [
         save_upload(app_home / "uploads", "amazon.md", b"The Amazon rainforest is vast.", 1000),
@@ -287,9 +287,9 @@ def test_a_stopped_answer_is_kept_and_marked(
     from streamlit.testing.v1 import AppTest
 
     from agentkit.app import main_script
-    from agentkit.app.chains import ChainSettings, build_chain
-    from agentkit.app.turns import Turn
     from agentkit.llms import FakeListModel
+    from agentkit.workspace.chains import ChainSettings, build_chain
+    from agentkit.workspace.turns import Turn
 
     monkeypatch.setenv("AGENTKIT_APP_CHAIN", RAG)
     slow = FakeListModel(["one two three four five six seven eight"], token_latency=0.2)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agentkit.app.sessions import ChatSessions
+from agentkit.workspace.sessions import ChatSessions
 from tests.app.test_pages import RAG, ask, build_index
 from tests.app.test_runs_graphs import make_run
 
@@ -17,8 +17,8 @@ from tests.app.test_runs_graphs import make_run
 def test_chat_still_works_after_the_last_document_is_deleted(
     make_app: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, app_home: Path
 ) -> None:
-    from agentkit.app.documents import ingest_files, save_upload
     from agentkit.llms.resolve import FAKE_REPLY
+    from agentkit.workspace.documents import ingest_files, save_upload
 
     monkeypatch.setenv("AGENTKIT_APP_MODEL", "fake")
     path = save_upload(app_home / "uploads", "a.md", b"Alpha text here.", 1000)

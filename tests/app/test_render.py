@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from agentkit.app.render import (
+    WORD_JOINER,
     MarkdownEscaper,
     escaped_stream,
     plain,
@@ -15,6 +20,81 @@ from agentkit.app.render import (
     step_title,
 )
 
+# The URLs GFM Markdown (Streamlit's renderer) links by itself, as mdast's
+# gfm-autolink-literal finds them in text.
+GFM_URL = re.compile(r"(https?://|www(?=\.))[-.\w]+", re.IGNORECASE)
+GFM_EMAIL = re.compile(r"[-.\w+]+@[-\w]+(?:\.[-\w]+)+", re.ASCII)
+LINK_PIECES = [
+    "http://127.0.0.1:9/leak?d=x", "https://evil.example/p", "www.evil.com", "me@evil.com",
+    "mailto:a@b.co", "//evil.com/x", "[x](http://a.b/c)", "[x][r]", "[r]: http://e.f/",
+    "<http://g.h>", "<a@b.co>", "![i](http://i.j/p.png)", "[", "]", "(", ")", "<", ">",
+    ":", "/", ".", "@", "w", "`", "```", "\\", "!", " ", "\n", "a", "h", "-", "  ",
+]  # fmt: skip
+
+
+def markdown() -> Any:
+    """markdown-it as GFM reads text: CommonMark links and autolinks, plus linkify for bare
+    URLs and e-mail addresses (GFM does not link bare domain names: no fuzzy links)."""
+    pytest.importorskip("linkify_it", reason="linkify-it-py finds bare URLs for markdown-it")
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("gfm-like")
+    md.linkify.set({"fuzzy_link": False})
+    return md
+
+
+MD = markdown()
+
+
+def link_tokens(text: str) -> list[str]:
+    """The link and image tokens markdown-it makes of ``text``, and the URLs GFM would
+    autolink in its text runs (outside code)."""
+    found = []
+    for block in MD.parse(text):
+        run = ""
+        for token in [*(block.children or []), None]:
+            if token is not None and token.type in ("link_open", "image"):
+                found.append(f"{token.type} {token.attrGet('href') or token.attrGet('src')}")
+            if token is not None and token.type in ("text", "softbreak"):
+                run += token.content if token.type == "text" else "\n"
+                continue
+            found += [m.group(0) for m in GFM_URL.finditer(run)]
+            found += [m.group(0) for m in GFM_EMAIL.finditer(run)]
+            run = ""
+    return found
+
+
+def test_links_show_as_plain_text_never_as_links() -> None:
+    leak = "Click [here](http://127.0.0.1:9/leak?d=SECRET) for details."
+    assert link_tokens(leak)  # raw, it is a link
+    out = safe_markdown(leak)
+    assert link_tokens(out) == []
+    shown = MD.render(out).replace(WORD_JOINER, "")
+    assert "<a " not in shown
+    assert "[here](http://127.0.0.1:9/leak?d=SECRET)" in shown  # the text, as it was
+    for text in (
+        "see http://127.0.0.1:9/leak?d=1 now",
+        "www.evil.com/x",
+        "mail me@evil.com",
+        "<http://evil.com/a>",
+        "[a][ref]\n\n[ref]: http://evil.com/b",
+        "[ref]\n\n[ref]: <http://evil.com/c>",
+        "`ok http://code.example` then https://evil.com/d",
+    ):
+        assert link_tokens(text), text
+        assert link_tokens(safe_markdown(text)) == [], text
+        assert link_tokens(plain(text)) == [], text
+    assert "http://code.example" in safe_markdown("`ok http://code.example`")  # code: as is
+
+
+@given(st.lists(st.sampled_from(LINK_PIECES), max_size=12).map("".join), st.integers(1, 7))
+def test_no_link_survives_escaping(text: str, size: int) -> None:
+    chunks = [text[i : i + size] for i in range(0, len(text), size)]
+    streamed = "".join(escaped_stream(chunks))
+    assert streamed == safe_markdown(text)
+    assert link_tokens(streamed) == []
+    assert link_tokens(plain(text)) == []
+
 
 def test_html_images_and_math_are_escaped() -> None:
     text = "Hi <script>alert(1)</script> & ![x](http://evil/p.png) costs $5"
@@ -22,7 +102,7 @@ def test_html_images_and_math_are_escaped() -> None:
     assert "<script>" not in out
     assert "\\<script\\>" in out
     assert "\\&" in out
-    assert "\\![x]" in out
+    assert "\\!\\[x\\]" in out
     assert "\\$5" in out
 
 

@@ -9,18 +9,18 @@ from typing import Any
 
 import pytest
 
-from agentkit.app.chains import ChainSettings, build_chain, editable_texts
-from agentkit.app.graphs import (
+from agentkit.core.errors import UsageError
+from agentkit.llms import FakeListModel
+from agentkit.workspace.chains import ChainSettings, build_chain, editable_texts
+from agentkit.workspace.graphs import (
     apply_builtin,
     apply_spec,
     builtin_params,
     graph_view,
     spec_params,
 )
-from agentkit.app.runs import example_rows, histogram, list_runs, score_keys, trace_lines
-from agentkit.app.settings import AppSettings
-from agentkit.core.errors import UsageError
-from agentkit.llms import FakeListModel
+from agentkit.workspace.runs import example_rows, histogram, list_runs, score_keys, trace_lines
+from agentkit.workspace.settings import AppSettings
 from tests.app import fixtures
 
 
@@ -62,7 +62,7 @@ def test_runs_are_listed_summarised_and_drilled_into(tmp_path: Path) -> None:
     assert histogram([1.0, 1.0]) == {"1": 2} and histogram([]) == {}
 
 
-def test_builtin_params_and_apply() -> None:
+def test_builtin_params_and_apply(tmp_path: Path) -> None:
     settings = ChainSettings("rag", k=4)
     params = {p.key: p for p in builtin_params(settings)}
     assert params["k"].value == 4 and params["temperature"].value is None
@@ -77,12 +77,12 @@ def test_builtin_params_and_apply() -> None:
     )
     assert apply_builtin(settings, {"prompt:qa": params["prompt:qa"].value}).prompts == {}
     model = FakeListModel(["ok"])
-    chain = build_chain(new, model, fixtures.StaticRetriever(fixtures.DOCS))
+    chain = build_chain(new, model, fixtures.docs_index(tmp_path / "ix"))
     chain.invoke({"query": "where?"})
     assert model.calls[0][0].content.startswith("Context: ")
     view = graph_view(chain)
     assert view.mermaid.startswith("graph TD")
-    assert view.ascii.startswith("[StaticRetriever] (retriever)") and "FakeListModel" in view.ascii
+    assert view.ascii.startswith("[HybridRetriever] (retriever)") and "FakeListModel" in view.ascii
     with pytest.raises(UsageError, match="unknown parameter"):
         apply_builtin(settings, {"top_p": 1})
     assert "react.system" in editable_texts(ChainSettings("agent"))

@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentkit.app.chains import ChainSettings, HistoryMemory, build_chain
 from agentkit.app.render import escaped_stream, safe_markdown
-from agentkit.app.turns import Turn
 from agentkit.core.runnable import Runnable
 from agentkit.llms import FakeListModel, user
 from agentkit.llms.messages import Message
 from agentkit.memory import InMemoryHistoryStore
+from agentkit.workspace.chains import ChainSettings, HistoryMemory, build_chain
+from agentkit.workspace.turns import Turn
 from tests.app import fixtures
 
 # --- model text rendered as Markdown never fetches an image or passes raw HTML ------------
@@ -41,7 +41,7 @@ def _rendered_dangers(markdown: str) -> list[str]:
     stack = list(markdown_it.MarkdownIt("commonmark").parse(markdown))
     while stack:
         token = stack.pop()
-        if token.type in ("image", "html_inline", "html_block"):
+        if token.type in ("image", "html_inline", "html_block", "link_open"):
             found.append(f"{token.type}: {token.content!r}")
         stack.extend(token.children or [])
     return found
@@ -53,6 +53,7 @@ def test_escaped_model_text_renders_no_image_or_html(text: str) -> None:
 
 
 PIECES = ["`", "``", "```", "![a](u)", "\\", "<b>", "\n", "  ", "    ", "\t", "x", "- ", "1. ", "!"]
+PIECES += ["[a](http://u)", "<http://v>", "[", "]", "(", ")", "[r]: /x"]
 
 
 @settings(max_examples=500, deadline=None)
@@ -71,7 +72,7 @@ def test_code_still_shows_as_written() -> None:
     listed = "1. step\n   ```\n   a < b\n   ```\n"  # fence lines move to column 0
     assert safe_markdown(listed) == "1. step\n```\n   a < b\n```\n"
     not_closed = "```\n``` not a close\n  ```  \n![a](u)"
-    assert safe_markdown(not_closed) == "```\n``` not a close\n```  \n\\![a](u)"
+    assert safe_markdown(not_closed) == "```\n``` not a close\n```  \n\\!\\[a\\](u)"
 
 
 # --- a turn always ends, whatever its chain returns ---------------------------------------
@@ -97,7 +98,7 @@ def test_a_turn_ends_when_its_sources_have_odd_metadata() -> None:
 def test_a_turn_ends_with_an_error_when_reading_its_output_fails(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from agentkit.app import turns
+    from agentkit.workspace import turns
 
     def broken(output: Any) -> list[dict[str, Any]]:
         raise ValueError("unreadable output")
@@ -146,7 +147,7 @@ class _DiesMidStream(FakeListModel):
 
 
 def test_a_failed_turn_is_saved_but_not_shown_to_the_model_again(tmp_path: Any) -> None:
-    from agentkit.app.sessions import ChatSessions
+    from agentkit.workspace.sessions import ChatSessions
 
     sessions = ChatSessions(tmp_path / "h.sqlite")
     failing = build_chain(

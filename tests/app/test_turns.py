@@ -9,20 +9,20 @@ from typing import Any
 
 import pytest
 
-from agentkit.app.chains import ChainSettings, HistoryMemory, TokenTap, build_chain
-from agentkit.app.sessions import ChatSessions, check_session_id
-from agentkit.app.sources import sources_of
-from agentkit.app.turns import Turn, answer_of, chain_input
 from agentkit.core.errors import UsageError, WiringError
 from agentkit.llms import FakeListModel, user
 from agentkit.llms.messages import Message
 from agentkit.memory import InMemoryHistoryStore
+from agentkit.workspace.chains import ChainSettings, HistoryMemory, build_chain
+from agentkit.workspace.sessions import ChatSessions, check_session_id
+from agentkit.workspace.sources import sources_of
+from agentkit.workspace.turns import Turn, answer_of, chain_input
 from tests.app import fixtures
 
 
-def test_rag_turn_streams_tokens_then_records_sources_steps_and_usage() -> None:
+def test_rag_turn_streams_tokens_then_records_sources_steps_and_usage(tmp_path: Path) -> None:
     model = fixtures.fake_model()
-    chain = build_chain(ChainSettings("rag", k=2), model, fixtures.StaticRetriever(fixtures.DOCS))
+    chain = build_chain(ChainSettings("rag", k=2), model, fixtures.docs_index(tmp_path / "ix"))
     turn = Turn(chain, "How big is the Amazon?").start()
     tokens = list(turn.tokens())
     result = turn.wait(5)
@@ -31,7 +31,8 @@ def test_rag_turn_streams_tokens_then_records_sources_steps_and_usage() -> None:
     assert result.answer == fixtures.ANSWER
     assert [s["title"] for s in result.sources] == ["Amazon rainforest", "Black Death"]
     assert result.sources[0]["link"] == "documents?doc=amazon_rainforest.md"
-    assert [s["span_kind"] for s in result.steps] == ["retriever", "model"]
+    # hybrid retrieval (BM25 and dense fused), then the model
+    assert [s["span_kind"] for s in result.steps] == ["retriever"] * 3 + ["model"]
     assert result.prompt_tokens > 0 and result.completion_tokens == len(fixtures.ANSWER.split())
     assert result.ttft is not None and result.latency >= result.ttft
     assert "How big is the Amazon?" in "\n".join(m.content for m in model.calls[0])
@@ -75,19 +76,19 @@ def test_cancel_keeps_the_partial_answer() -> None:
     assert 1 <= len(result.answer.split()) < 6
 
 
-def test_chain_errors_become_the_result_error() -> None:
-    chain = build_chain(ChainSettings("rag"), FakeListModel(["x"]), _FailingRetriever())
+def test_chain_errors_become_the_result_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = fixtures.docs_index(tmp_path / "ix")
+
+    def offline(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("index offline")
+
+    monkeypatch.setattr(index.store, "search", offline)
+    chain = build_chain(ChainSettings("rag"), FakeListModel(["x"]), index)
     result = Turn(chain, "q").start().wait(5)
     assert result is not None and result.answer == ""
     assert result.error is not None and "index offline" in result.error
-
-
-class _FailingRetriever(fixtures.StaticRetriever):
-    def __init__(self) -> None:
-        super().__init__([])
-
-    def retrieve(self, query: str, k: int) -> list[Any]:
-        raise RuntimeError("index offline")
 
 
 def test_chain_input_and_answer_of() -> None:
@@ -127,17 +128,6 @@ def test_sources_of_reads_documents_and_citations() -> None:
     doc.metadata["url"] = "https://example.org/amazon"
     assert sources_of([doc])[0]["link"] == "https://example.org/amazon"
     assert sources_of("text") == [] and sources_of({"result": "a"}) == []
-
-
-def test_token_tap_streams_only_with_a_sink() -> None:
-    seen: list[str] = []
-    tap = TokenTap(FakeListModel(["a b c"]))
-    assert tap.invoke("q").content == "a b c"
-    message = tap.invoke("q", {"configurable": {"token_sink": seen.append}})
-    assert message.content == "a b c" and "".join(seen) == "a b c" and len(seen) == 3
-    bound = tap.bind(temperature=0.5)
-    assert isinstance(bound, TokenTap) and bound.params.temperature == 0.5
-    assert tap.to_dict()["type"] == "fake_list_model"
 
 
 def test_history_memory_reads_the_last_turns_and_never_writes() -> None:
@@ -191,14 +181,13 @@ def test_the_chat_chain_sees_the_session_history(tmp_path: Path) -> None:
     assert len(sessions.history("s")) == 4  # the memory wrote nothing twice
 
 
-def test_steps_keep_at_most_the_start_of_a_long_prompt() -> None:
-    from agentkit.app.turns import STEP_CHARS, _bounded
+def test_steps_keep_at_most_the_start_of_a_long_prompt(tmp_path: Path) -> None:
     from agentkit.retrievers import Document
+    from agentkit.workspace.turns import STEP_CHARS, _bounded
 
     docs = [Document("z" * 20_000, id="long", source="long.md")]
-    chain = build_chain(
-        ChainSettings("rag", k=1), FakeListModel(["ok"]), fixtures.StaticRetriever(docs)
-    )
+    index = fixtures.docs_index(tmp_path / "ix", docs)
+    chain = build_chain(ChainSettings("rag", k=1), FakeListModel(["ok"]), index)
     result = Turn(chain, "and now?", "s").start().wait(5)
     assert result is not None and result.error is None
     for step in result.steps:

@@ -10,11 +10,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from agentkit.app.sessions import ChatSessions
 from agentkit.cli import app
 from agentkit.commands import register_all
 from agentkit.llms import FunctionModel
 from agentkit.prompts import PromptTemplate
+from agentkit.workspace.sessions import ChatSessions
 
 register_all(app)
 CALLS: list[str] = []

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from agentkit.app.sessions import ChatSessions
 from agentkit.cli import app
 from agentkit.commands import register_all
 from agentkit.core.errors import UsageError
 from agentkit.llms.resolve import FAKE_REPLY
+from agentkit.workspace.sessions import ChatSessions
 
 register_all(app)
 runner = CliRunner()
@@ -146,8 +146,10 @@ def test_chat_with_a_chain_spec_and_bad_specs(tmp_path: Path) -> None:
     assert "25% of 300 is 75." in result.stdout
     missing = run("chat", "--chain", tmp_path / "none.yaml", input="hi\n")
     assert missing.exit_code == 1 and "does not exist" in missing.output
-    bad_ref = run("chat", "--chain", "no_such_module_xyz:make", input="hi\n")
+    bad_ref = run("chat", "--chain", "no_such_module_xyz:make", "--allow-imports", input="hi\n")
     assert bad_ref.exit_code == 1 and "cannot import module 'no_such_module_xyz'" in bad_ref.output
+    refused = run("chat", "--chain", "os:getcwd", input="hi\n")
+    assert refused.exit_code == 1 and "refusing to import 'os:getcwd'" in refused.output
     agent = run("chat", "--kind", "agent", "--model", "extractive", input="hi\n")
     assert agent.exit_code == 1 and "Agent mode needs a generative model" in agent.output
     kind = run("chat", "--kind", "poem", "--model", "fake", input="hi\n")

@@ -209,6 +209,8 @@ def test_factory_reference_errors() -> None:
     with pytest.raises(SpecError, match=r"write it as 'package\.module:function'"):
         load("no_colon_here")
     with pytest.raises(SpecError, match="cannot import module 'no_such_module_xyz'"):
+        load("no_such_module_xyz:f", allow_imports=True)
+    with pytest.raises(SpecError, match="refusing to import 'no_such_module_xyz:f'"):
         load("no_such_module_xyz:f")
     with pytest.raises(SpecError, match="has no attribute 'missing'"):
         load(ref("missing"))
@@ -395,20 +397,67 @@ def test_assign_and_passthrough_specs() -> None:
     assert spec == {"type": "assign", "steps": {"k": {"type": "lambda", "fn": ref("inc")}}}
 
 
-def test_builtin_loading_skips_missing_extras_but_shows_real_import_errors(
+def test_entry_point_loading_skips_missing_extras_but_shows_real_import_errors(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from importlib.metadata import EntryPoint
+
     from agentkit.core import spec
+
+    def entry_points(value: str) -> None:
+        entry = EntryPoint("nothing_like_this", value, spec.ENTRY_POINT_GROUP)
+        monkeypatch.setattr(spec, "_entry_points", lambda: {"nothing_like_this": entry})
 
     (tmp_path / "ak_needs_extra.py").write_text("import ak_absent_optional_package\n")
     (tmp_path / "ak_broken.py").write_text("from json import no_such_name\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(spec, "_BUILTIN_MODULES", ("ak_needs_extra",))
-    with pytest.raises(SpecError, match="unknown type 'nothing_like_this'"):
-        load({"type": "nothing_like_this"})  # the missing extra is skipped
-    monkeypatch.setattr(spec, "_BUILTIN_MODULES", ("ak_broken",))
+    entry_points("ak_needs_extra")
+    with pytest.raises(SpecError, match="needs the missing package 'ak_absent_optional_package'"):
+        load({"type": "nothing_like_this"})
+    assert "nothing_like_this" not in registered_types()  # skipped, not fatal
+    entry_points("ak_broken")
     with pytest.raises(ImportError, match="no_such_name"):
         load({"type": "nothing_like_this"})
-    monkeypatch.setattr(spec, "_BUILTIN_MODULES", ("agentkit.no_such_part",))
+    entry_points("agentkit.no_such_part")
     with pytest.raises(ModuleNotFoundError, match=r"agentkit\.no_such_part"):
         load({"type": "nothing_like_this"})
+
+
+def test_entry_point_naming_a_class_or_a_builder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    from agentkit.core import spec
+
+    (tmp_path / "ak_plugin.py").write_text(
+        "from agentkit.core import Lambda\n"
+        "class Doubler:\n"
+        "    @classmethod\n"
+        "    def from_spec(cls, ctx):\n"
+        "        return Lambda(lambda x: 2 * x)\n"
+        "def build_inc(ctx):\n"
+        "    by = ctx.get('by', int, 1)\n"
+        "    return Lambda(lambda x: x + by)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    entries = {
+        "ak_doubler": EntryPoint("ak_doubler", "ak_plugin:Doubler", spec.ENTRY_POINT_GROUP),
+        "ak_inc": EntryPoint("ak_inc", "ak_plugin:build_inc", spec.ENTRY_POINT_GROUP),
+    }
+    monkeypatch.setattr(spec, "_entry_points", lambda: entries)
+    monkeypatch.setattr(spec, "_REGISTRY", dict(spec._REGISTRY))
+    assert load({"type": "ak_doubler"}).invoke(4) == 8
+    assert load({"type": "ak_inc", "by": 3}).invoke(4) == 7
+
+
+def test_agentkit_types_come_from_its_entry_points() -> None:
+    import tomllib
+
+    from agentkit.core import spec
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    declared = tomllib.loads(pyproject.read_text())["project"]["entry-points"]["agentkit.specs"]
+    assert set(declared) <= set(spec._entry_points())  # the installed metadata is current
+    assert set(declared) <= set(registered_types())
+    assert not hasattr(spec, "_BUILTIN_MODULES")  # core lists no module above it

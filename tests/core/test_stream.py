@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from agentkit.core import InMemoryTracer, Lambda, Passthrough, RunConfig, Runnable, traced
+from agentkit.core.flow import Call, Emit, Flow, FlowGen, Gather, Stream
 from agentkit.core.runnable import join_chunks
 
 
@@ -260,3 +262,194 @@ def test_async_transform_of_a_sync_only_streaming_node_gets_chunks_one_by_one() 
 
 async def _agen_list(agen: AsyncIterator[Any]) -> list[Any]:
     return [c async for c in agen]
+
+
+# --- streaming inside the flow model: wrappers, Emit/Stream ops, drivers, Gather -------
+
+
+def model_chain(node: Runnable[Any, Any]) -> Runnable[Any, Any]:
+    from agentkit.parsers import StrOutputParser
+
+    return node | StrOutputParser()
+
+
+def test_retry_fallbacks_and_with_config_pass_a_model_stream_through() -> None:
+    from agentkit.llms.fake import FakeListModel
+
+    reply = "one two three four"
+    plain = list(model_chain(FakeListModel([reply])).stream("q"))
+    assert len(plain) == 4
+    wrapped = [
+        FakeListModel([reply]).with_retry(),
+        FakeListModel([reply]).with_fallbacks([FakeListModel(["other"])]),
+        FakeListModel([reply]).with_config(tags=["t"]),
+    ]
+    for node in wrapped:
+        chunks = list(model_chain(node).stream("q"))
+        assert chunks == plain, node
+        assert asyncio.run(_agen_list(model_chain(node).astream("q"))) == plain, node
+        assert model_chain(node).invoke("q") == reply
+
+
+class Flaky(Runnable[str, str]):
+    """Streams its words; the first ``fail_before`` runs fail before any chunk, and runs
+    listed in ``fail_after`` fail after the first chunk."""
+
+    def __init__(self, fail_before: int = 0, fail_after: tuple[int, ...] = ()) -> None:
+        self.runs = 0
+        self.fail_before, self.fail_after = fail_before, fail_after
+
+    def invoke(self, input: str, config: Any = None) -> str:
+        return "".join(self.stream(input, config))
+
+    def stream(self, input: str, config: Any = None) -> Iterator[str]:
+        self.runs += 1
+        if self.runs <= self.fail_before:
+            raise ConnectionError("not yet")
+        for i, word in enumerate(input.split()):
+            if i == 1 and self.runs in self.fail_after:
+                raise ConnectionError("cut mid-stream")
+            yield word
+
+
+def test_retry_streams_again_only_before_the_first_chunk() -> None:
+    early = Flaky(fail_before=2)
+    assert list(early.with_retry(attempts=3).stream("a b c")) == ["a", "b", "c"]
+    assert early.runs == 3
+    late = Flaky(fail_after=(1,))
+    seen: list[str] = []
+    with pytest.raises(ConnectionError, match="cut mid-stream"):
+        for chunk in late.with_retry(attempts=3).stream("a b c"):
+            seen.append(chunk)
+    assert seen == ["a"] and late.runs == 1  # never retried: "a" is not sent twice
+    again = Flaky(fail_after=(1,))
+    assert again.with_retry(attempts=3).invoke("a b c") == "abc"  # invoke retries as before
+
+
+def test_fallbacks_stream_the_fallback_only_before_the_first_chunk() -> None:
+    backup = Flaky()
+    assert list(Flaky(fail_before=1).with_fallbacks([backup]).stream("x y")) == ["x", "y"]
+    cut = Flaky(fail_after=(1,))
+    with pytest.raises(ConnectionError):
+        list(cut.with_fallbacks([backup]).stream("x y"))
+    assert backup.runs == 1  # only from the first test: not run after the cut
+
+
+class Emitting(Flow[str, dict[str, Any]]):
+    """Emits progress chunks, streams a node under a key, returns a dict."""
+
+    def flow(self, input: str, config: RunConfig) -> FlowGen:
+        yield Emit({"status": "started"})
+        words = yield Stream(Flaky(), input, config, key="text")
+        return {"text": words, "status": "started", "n": len(input.split())}
+
+
+def test_emit_and_stream_ops_stream_and_join_to_the_invoke_output() -> None:
+    node = Emitting()
+    chunks = list(node.stream("a b"))
+    assert chunks == [{"status": "started"}, {"text": "a"}, {"text": "b"}, {"n": 2}]
+    assert join_chunks(chunks) == node.invoke("a b") == {"text": "ab", "status": "started", "n": 2}
+    assert asyncio.run(_agen_list(node.astream("a b"))) == chunks
+    assert asyncio.run(node.ainvoke("a b")) == node.invoke("a b")
+
+
+def test_a_flow_that_streams_nothing_yields_its_output_once() -> None:
+    class Plain(Flow[int, int]):
+        def flow(self, input: int, config: RunConfig) -> FlowGen:
+            return (yield Call(Lambda(lambda x: x + 1), input, config))
+
+    assert list(Plain().stream(1)) == [2]
+    assert asyncio.run(_agen_list(Plain().astream(1))) == [2]
+
+
+class YieldsJunk(Flow[Any, Any]):
+    def flow(self, input: Any, config: RunConfig) -> FlowGen:
+        try:
+            yield input  # type: ignore[misc]
+        except Exception:  # a flow that swallows errors must not swallow this one
+            return "swallowed"
+        return "unreachable"
+
+
+@pytest.mark.parametrize("junk", ["a string", 42, None, ("tuple",), {"runnable": 1}])
+def test_drivers_reject_a_non_op_with_a_usage_error_naming_it(junk: Any) -> None:
+    from agentkit.core import UsageError
+
+    node = YieldsJunk()
+    pattern = re.escape(repr(junk)[:50])
+    with pytest.raises(UsageError, match=pattern):
+        node.invoke(junk)
+    with pytest.raises(UsageError, match=pattern):
+        asyncio.run(node.ainvoke(junk))
+    with pytest.raises(UsageError, match=pattern):
+        list(node.stream(junk))
+    with pytest.raises(UsageError, match=pattern):
+        asyncio.run(_agen_list(node.astream(junk)))
+
+
+def test_a_huge_non_op_is_named_briefly() -> None:
+    from agentkit.core import UsageError
+
+    with pytest.raises(UsageError) as info:
+        YieldsJunk().invoke("x" * 100_000)
+    assert len(str(info.value)) < 500 and "str" in str(info.value)
+
+
+def test_async_gather_cancels_the_siblings_of_a_failure() -> None:
+    state: dict[str, bool] = {"finally": False, "completed": False}
+
+    async def fails(x: Any) -> Any:
+        await asyncio.sleep(0)
+        raise ValueError("branch failed")
+
+    async def waits(x: Any) -> Any:
+        try:
+            await asyncio.sleep(30)
+            state["completed"] = True
+        finally:
+            state["finally"] = True
+        return x
+
+    class Fan(Flow[Any, Any]):
+        def flow(self, input: Any, config: RunConfig) -> FlowGen:
+            return (
+                yield Gather(
+                    [Call(Lambda(waits), input, config), Call(Lambda(fails), input, config)]
+                )
+            )
+
+    async def go() -> None:
+        with pytest.raises(ValueError, match="branch failed"):  # the error, not a group
+            await Fan().ainvoke(1)
+        await asyncio.sleep(0)
+
+    asyncio.run(go())
+    assert state == {"finally": True, "completed": False}
+
+
+def test_sync_gather_raises_the_branch_error_and_skips_unstarted_branches() -> None:
+    ran: list[int] = []
+
+    def work(x: int) -> int:
+        if x == 0:
+            raise ValueError("first branch failed")
+        ran.append(x)
+        return x
+
+    class Fan(Flow[Any, Any]):
+        def flow(self, input: Any, config: RunConfig) -> FlowGen:
+            return (yield Gather([Call(Lambda(work), i, config) for i in range(3)], 1))
+
+    with pytest.raises(ValueError, match="first branch failed"):
+        Fan().invoke(None)
+    assert ran == []  # max_concurrency=1: the branches after the failure never start
+
+
+def test_an_empty_gather_gives_an_empty_list_in_every_mode() -> None:
+    class Nothing(Flow[Any, Any]):
+        def flow(self, input: Any, config: RunConfig) -> FlowGen:
+            return (yield Gather([]))
+
+    assert Nothing().invoke(None) == []
+    assert asyncio.run(Nothing().ainvoke(None)) == []
+    assert list(Nothing().stream(None)) == [[]]

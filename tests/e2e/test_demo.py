@@ -1,6 +1,8 @@
 """``make demo`` end to end, quickly: the sample corpus is indexed (model-free embedder
-here), its first questions are evaluated with the extractive reader over the hybrid
-retriever, and the metrics, the report path and the app command are printed."""
+here), the reader training is skipped (``--reader sentence``), its first questions are
+evaluated with the offline reader over the hybrid retriever, and the metrics, the
+before/after reader table with its legend, the report path and the app command are
+printed."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ def test_demo_indexes_evaluates_and_prints_the_app_command(tmp_path: Path) -> No
     index, runs = tmp_path / "index", tmp_path / "runs"
     command = [
         sys.executable, str(ROOT / "examples" / "demo.py"), "--embedder", "hashing",
-        "--limit", "12", "--index", str(index), "--runs", str(runs),
+        "--limit", "12", "--index", str(index), "--runs", str(runs), "--reader", "sentence",
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -27,6 +29,9 @@ def test_demo_indexes_evaluates_and_prints_the_app_command(tmp_path: Path) -> No
     assert "files: 3 added" in out and "Sample QA: 12 questions" in out
     for metric in ("em", "f1", "contains", "latency_p50"):
         assert f"│ {metric}" in out
+    assert "Sentence reader vs fine-tuned reader (12 questions)" in out
+    assert "│ sentence reader" in out and "not trained: agentkit finetune reader" in out
+    assert "EM/F1: SQuAD exact match" in out and "training skipped" not in out
     [run_dir] = [p for p in runs.iterdir() if p.name.startswith("sample-qa-")]
     assert f"HTML report: {run_dir / 'report.html'}" in out
     summary = json.loads((run_dir / "summary.json").read_text())

@@ -110,7 +110,11 @@ def test_run_a_suite_with_relative_paths(files: Path) -> None:
         (["--chain", "{c}"], "give --suite FILE, or both --chain and --dataset"),
         (["--chain", "{c}", "--dataset", "{d}", "--metrics", "em,bogus"], "unknown metric 'bogus'"),
         (["--chain", "{c}", "--dataset", "{d}", "--resume"], "--resume needs --out"),
-        (["--chain", "nomodule_xyz:f", "--dataset", "{d}"], "cannot import module 'nomodule_xyz'"),
+        (["--chain", "nomodule_xyz:f", "--dataset", "{d}"], "refusing to import 'nomodule_xyz:f'"),
+        (
+            ["--chain", "nomodule_xyz:f", "--dataset", "{d}", "--allow-imports"],
+            "cannot import module 'nomodule_xyz'",
+        ),
         (["--suite", "{s}"], "unknown field 'chian'"),
     ],
 )
@@ -191,3 +195,51 @@ def test_judge_metrics_through_the_command_line(files: Path) -> None:
     assert [r["scores"]["correct"]["correct"] for r in records] == [1.0, 0.0, 1.0]
     assert records[0]["notes"]["correct"] == "Same number."
     assert "Same number." in (out / "report.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "allowed"),
+    [
+        (["run", "--timeout", "nan"], "--timeout", "a finite number > 0 and <= 86400"),
+        (["run", "--timeout", "inf"], "--timeout", "a finite number > 0"),
+        (["run", "--timeout", "0"], "--timeout", "> 0"),
+        (["run", "--timeout", "-1"], "--timeout", "> 0"),
+        (["run", "--concurrency", "0"], "--concurrency", "1"),
+        (["run", "--concurrency", "100000"], "--concurrency", "1024"),
+        (["run", "--retries", "-1"], "--retries", "0"),
+        (["run", "--retries", "1000000"], "--retries", "100"),
+        (["run", "--seed", "-5"], "--seed", "0"),
+        (["run", "--seed", str(2**64)], "--seed", str(2**32 - 1)),
+        (["run", "--limit", "0"], "--limit", "1"),
+        (["run", "--sample", "-3"], "--sample", "1"),
+        (["compare", "a", "b", "--resamples", str(10**12)], "--resamples", "1000000"),
+        (["compare", "a", "b", "--resamples", "10"], "--resamples", "100"),
+        (["compare", "a", "b", "--seed", "-1"], "--seed", "0"),
+    ],
+)
+def test_numeric_options_are_checked_before_anything_runs(
+    files: Path, args: list[str], option: str, allowed: str
+) -> None:
+    """``--timeout nan`` made every example fail (exit 0); ``--resamples 10**12`` died with
+    MemoryError. Out-of-range values now stop at the option, naming it and the range."""
+    common = ["--chain", str(files / "chain.yaml"), "--dataset", str(files / "data.jsonl")]
+    extra = [*common, "--out", str(files / "never")] if args[0] == "run" else []
+    result = runner.invoke(app, ["eval", *args, *extra])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.replace("│", " ").split())
+    assert f"Invalid value for '{option}'" in text
+    assert allowed in text
+    assert not (files / "never").exists()
+
+
+def test_run_and_compare_print_control_characters_as_escapes(files: Path) -> None:
+    evil = files / "run\x1b]0;pwned\x07\x1b[31m"
+    args = ["--chain", str(files / "chain.yaml"), "--dataset", str(files / "data.jsonl")]
+    result = run("eval", "run", *args, "--out", str(evil), "--no-report")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    output = result.output  # type: ignore[attr-defined]
+    assert "\x1b" not in output and "\x07" not in output
+    assert "run\\x1b]0;pwned\\x07\\x1b[31m" in output
+    compared = run("eval", "compare", str(evil), str(evil))
+    assert compared.exit_code == 0, compared.output  # type: ignore[attr-defined]
+    assert "\x1b" not in compared.output and "\\x1b" in compared.output  # type: ignore[attr-defined]

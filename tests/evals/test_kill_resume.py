@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from agentkit.core.refs import allowing_imports
 from agentkit.core.spec import resolve_ref
 from agentkit.evals import build_metrics, load_dataset, run_eval
 
@@ -65,6 +66,7 @@ def test_sigkill_midway_then_resume(tmp_path: Path) -> None:
         "--out",
         str(out),
         "--no-report",
+        "--allow-imports",  # killchain is the test's own module
     ]
     journal = out / "journal.jsonl"
     proc = subprocess.Popen(
@@ -100,7 +102,8 @@ def test_sigkill_midway_then_resume(tmp_path: Path) -> None:
 
     sys.path.insert(0, str(tmp_path))
     try:
-        chain = resolve_ref("killchain:make_chain")()
+        with allowing_imports(["killchain"]):
+            chain = resolve_ref("killchain:make_chain")()
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("killchain", None)

@@ -2,15 +2,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from agentkit.core.errors import SpecError, UsageError
 from agentkit.evals import DatasetError, build_metrics, load_dataset, run_eval
 from agentkit.evals.suite import load_suite
-from agentkit.evals.suites import cached_hybrid
+from agentkit.evals.suites import cached_index
 from agentkit.retrievers.document import Document
 from agentkit.retrievers.embeddings import HashingEmbedder
+from agentkit.retrievers.ingest.sidecar import is_current
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,7 +53,7 @@ def test_beir_folder_as_a_dataset(tmp_path: Path) -> None:
         load_dataset(tmp_path)
 
 
-def test_cached_hybrid_builds_once_then_loads(tmp_path: Path) -> None:
+def test_cached_index_builds_once_then_opens_the_same_pipeline(tmp_path: Path) -> None:
     docs = [Document(f"topic {w} text about {w}", id=f"d{i}") for i, w in enumerate("abcdef")]
     calls: list[int] = []
 
@@ -60,12 +62,43 @@ def test_cached_hybrid_builds_once_then_loads(tmp_path: Path) -> None:
         return docs
 
     emb = HashingEmbedder(64)
-    first, _ = cached_hybrid(documents, tmp_path / "idx", k=3, embedder=emb)
-    second, _ = cached_hybrid(documents, tmp_path / "idx", k=3, embedder=emb)
-    assert len(calls) == 1 and (tmp_path / "idx" / "bm25" / "CURRENT").is_file()
+    first = cached_index(documents, tmp_path / "idx", emb)
+    second = cached_index(documents, tmp_path / "idx", emb)
+    assert len(calls) == 1 and is_current(tmp_path / "idx")
     query = "text about c"
-    assert [d.id for d in first.invoke(query)] == [d.id for d in second.invoke(query)]
-    assert first.invoke(query)[0].id == "d2"
+    hits = [d.id for d in first.retriever(3).invoke(query)]
+    assert hits == [d.id for d in second.retriever(3).invoke(query)] and hits[0] == "d2"
+    # the suite's chain is the index's own pipeline: same answer as Index.query
+    chain = second.qa_chain("extractive", k=3)
+    out = chain.invoke({"query": query})
+    assert out == first.query(query, "extractive", k=3)
+    assert out["retrieved_documents"][0].id == "d2"
+
+
+def test_a_build_that_fails_leaves_no_index_behind(tmp_path: Path) -> None:
+    class Broken(HashingEmbedder):
+        def embed_batch(self, texts: Any) -> Any:
+            raise RuntimeError("GPU fell off")
+
+    docs = [Document("some text", id="d0")]
+    with pytest.raises(RuntimeError, match="GPU fell off"):
+        cached_index(lambda: docs, tmp_path / "idx", Broken(64))
+    assert list(tmp_path.iterdir()) == []  # nothing half-built: the next run builds again
+    assert len(cached_index(lambda: docs, tmp_path / "idx", HashingEmbedder(64))) == 1
+
+
+def test_a_build_raced_by_another_process_opens_its_index(tmp_path: Path) -> None:
+    from agentkit.retrievers.index import Index
+
+    docs = [Document("river deltas and sediment", id="d0")]
+
+    def documents() -> list[Document]:  # another process finishes the same index meanwhile
+        Index.from_documents(docs, tmp_path / "idx", HashingEmbedder(64))
+        return docs
+
+    opened = cached_index(documents, tmp_path / "idx", HashingEmbedder(64))
+    assert [d.id for d in opened.retriever(1).invoke("sediment")] == ["d0"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["idx"]  # our copy was removed
 
 
 @pytest.mark.slow

@@ -83,7 +83,14 @@ def test_bad_prompt_specs() -> None:
     with pytest.raises(SpecError, match=r"\$: template .* has a positional field"):
         spec.load({"type": "prompt", "template": "{}"})
     with pytest.raises(SpecError, match=r"\$\.partial_functions\.a: .*no attribute"):
-        spec.load({"type": "prompt", "template": "{a}", "partial_functions": {"a": "json:nope"}})
+        spec.load(
+            {"type": "prompt", "template": "{a}", "partial_functions": {"a": "json:nope"}},
+            allow_imports=True,
+        )
+    with pytest.raises(
+        SpecError, match=r"\$\.partial_functions\.a: refusing to import 'os:getcwd'"
+    ):
+        spec.load({"type": "prompt", "template": "{a}", "partial_functions": {"a": "os:getcwd"}})
 
 
 def test_chat_prompt_roundtrip() -> None:

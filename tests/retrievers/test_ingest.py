@@ -86,7 +86,7 @@ def test_bad_files_reported_and_good_files_indexed(tmp_path: Path) -> None:
     store = stored(tmp_path / "index")
     docs = store.get(store.ids())
     assert len(docs) == report.chunks_added == report.embedded
-    assert {d.source for d in docs} == set(report.files_added)
+    assert {d.metadata.get("file_source", d.source) for d in docs} == set(report.files_added)
     assert any("Crème brûlée" in d.text for d in docs)
     pages = sorted(d.metadata["page"] for d in docs if d.source == "paper.pdf")
     assert pages == [1, 2]

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from agentkit.retrievers.embeddings import HashingEmbedder
+from agentkit.retrievers.index import Index
 from agentkit.retrievers.ingest import Ingestor, IngestReport, store_path
+from agentkit.retrievers.ingest.sidecar import is_current
 from agentkit.retrievers.splitters import RecursiveSplitter
 from agentkit.retrievers.vectorstores import FaissStore
 
@@ -62,6 +64,9 @@ def test_killed_ingestion_resumes_with_every_chunk_once(tmp_path: Path) -> None:
 
     partial = FaissStore.load(store_path(index_dir))  # the committed state is loadable
     assert 0 < len(partial) < FILES * PARAGRAPHS
+    opened = Index.open(index_dir, HashingEmbedder(64))  # and answerable: BM25 and dense
+    assert len(opened.bm25()) == len(partial) and not is_current(index_dir)
+    assert opened.retriever(3).invoke("notes on subject 7")
 
     resumed = ingest(corpus, index_dir)
     assert resumed.files_unchanged and resumed.files_added  # killed midway, then completed
@@ -78,3 +83,5 @@ def test_killed_ingestion_resumes_with_every_chunk_once(tmp_path: Path) -> None:
     assert len(set(keys)) == len(keys)
     again = ingest(corpus, index_dir)
     assert len(again.files_unchanged) == FILES and again.embedded == 0
+    assert is_current(index_dir)  # the resumed run saved the sidecar of the whole store
+    assert len(Index.open(index_dir, HashingEmbedder(64)).bm25()) == FILES * PARAGRAPHS

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -144,6 +146,7 @@ def test_csv_chosen_content_and_metadata_columns() -> None:
         "encoding": "utf-8",
         "row": 1,
         "topic": "geo",
+        "file_source": "qa.csv",
     }
 
 
@@ -213,9 +216,10 @@ def test_directory_loader_skips_bad_files_and_loads_the_rest(tmp_path: Path) -> 
     assert report.notes == [("latin.txt", "not valid UTF-8; decoded as cp1252")]
     by_source: dict[str, list[str]] = {}
     for doc in docs:
-        by_source.setdefault(doc.source or "", []).append(doc.text)
-        assert doc.metadata["file_name"] == Path(doc.source or "").name
-        assert doc.metadata["extension"] == Path(doc.source or "").suffix
+        source = doc.metadata.get("file_source", doc.source) or ""  # CSV rows: file#row=N
+        by_source.setdefault(source, []).append(doc.text)
+        assert doc.metadata["file_name"] == Path(source).name
+        assert doc.metadata["extension"] == Path(source).suffix
     assert by_source["latin.txt"] == ["Café crème à la française."]
     assert len(by_source["doc.pdf"]) == 2 and len(by_source["sub/data.csv"]) == 3  # id 3 row
     assert "skipped 3" in str(report) and "image.png: binary file" in str(report)
@@ -250,14 +254,14 @@ def test_directory_single_file_and_missing_path(tmp_path: Path) -> None:
 def test_permission_denied_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     locked = write(tmp_path / "locked.txt", "secret")
     write(tmp_path / "open.txt", "public")
-    real_read = Path.read_bytes
+    real_open = os.open
 
-    def read_bytes(self: Path) -> bytes:  # chmod 0 does not stop root, so simulate it
-        if self == locked:
+    def open_file(path: Any, flags: int, *args: Any) -> int:  # chmod 0 does not stop root
+        if Path(path) == locked:
             raise PermissionError(13, "Permission denied")
-        return real_read(self)
+        return real_open(path, flags, *args)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", open_file)
     docs, report = DirectoryLoader(tmp_path).load_with_report()
     assert report.skipped == [("locked.txt", "permission denied")]
     assert [d.text for d in docs] == ["public"]

@@ -18,12 +18,13 @@ from agentkit.app.render import (
     stats_line,
     step_title,
 )
-from agentkit.app.sessions import ChatEntry, ChatSessions, new_session_id
-from agentkit.app.sources import DOCUMENTS_PAGE
-from agentkit.app.turns import Turn
+from agentkit.workspace.sessions import ChatEntry, ChatSessions, new_session_id
+from agentkit.workspace.sources import DOCUMENTS_PAGE
+from agentkit.workspace.turns import Turn
 
 TURN = "ak_turn"
 NOT_SAVED = "ak_not_saved"
+WAITING = "ak_waiting"  # an agent run paused for a decision: question, session, pending
 
 
 def current_session(sessions: ChatSessions) -> str:
@@ -193,6 +194,13 @@ def finish_turn(sessions: ChatSessions, turn: Turn) -> None:
     if result is None:
         return
     st.session_state.pop(TURN, None)
+    if result.pending and not result.error:  # saved once the run finishes
+        st.session_state[WAITING] = {
+            "question": turn.question,
+            "session": turn.session,
+            "pending": result.pending,
+        }
+        return
     try:
         sessions.record(turn.session, turn.question, result)
     except Exception as exc:
@@ -200,6 +208,59 @@ def finish_turn(sessions: ChatSessions, turn: Turn) -> None:
             f"The last answer could not be saved to the chat history ({type(exc).__name__}: "
             f"{exc}); its text was: {result.answer}"
         )
+
+
+def chat_chain(settings: Any, sessions: ChatSessions) -> Any:
+    """The chain of the next turn (checkpointed when its agent asks for approvals)."""
+    from pathlib import Path
+
+    from agentkit.workspace.approvals import with_approvals
+
+    return with_approvals(ui.current_chain(settings, sessions), Path(settings.history).parent)
+
+
+def show_waiting(settings: Any, sessions: ChatSessions, waiting: dict[str, Any]) -> None:
+    """The paused run's question with Approve / Reject / Edit (or an answer box)."""
+    from agentkit.workspace.approvals import answer, question_of, resume_turn
+
+    pending, key = waiting["pending"], str(waiting["pending"].get("thread_id"))
+    kind = str(pending.get("kind"))
+    with st.chat_message("user"):
+        st.markdown(safe_markdown(waiting["question"]))
+    choice: tuple[str, str] | None = None
+    with st.chat_message("assistant"):
+        st.warning(plain(question_of(pending)))
+        if kind == "interrupt":
+            text = st.text_input("Your answer", key=f"answer-{key}")
+            if st.button("Send", key=f"send-{key}"):
+                choice = ("", text)
+        else:
+            call = pending.get("pending") or {}
+            reason = st.text_input("Reason (for Reject)", key=f"reason-{key}")
+            args = st.text_area(
+                "Arguments (for Edit)",
+                json.dumps(call.get("args"), ensure_ascii=False),
+                key=f"args-{key}",
+            )
+            approve_col, reject_col, edit_col = st.columns(3)
+            if approve_col.button("Approve", key=f"approve-{key}", icon=":material/check:"):
+                choice = ("y", "")
+            if reject_col.button("Reject", key=f"reject-{key}", icon=":material/close:"):
+                choice = ("n", reason)
+            if edit_col.button("Edit", key=f"edit-{key}", icon=":material/edit:"):
+                choice = ("e", args)
+    if choice is None:
+        return
+    try:
+        decision, value = answer(kind, *choice)
+        chain = chat_chain(settings, sessions)
+        turn = resume_turn(chain, pending, waiting["question"], waiting["session"], decision, value)
+    except Exception as exc:
+        st.error(plain(f"{type(exc).__name__}: {exc}"))
+        return
+    st.session_state.pop(WAITING, None)
+    st.session_state[TURN] = turn
+    st.rerun()
 
 
 def render() -> None:
@@ -222,10 +283,14 @@ def render() -> None:
         run_turn(turn)
         finish_turn(sessions, turn)
         st.rerun()
+    waiting = st.session_state.get(WAITING)
+    if waiting is not None and waiting["session"] == session:
+        show_waiting(settings, sessions, waiting)
+        return
     question = st.chat_input("Ask a question", submit_mode="disable")
     if question and question.strip():
         try:
-            chain = ui.current_chain(settings, sessions)
+            chain = chat_chain(settings, sessions)
         except Exception as exc:
             st.error(plain(f"{type(exc).__name__}: {exc}"))
             return

@@ -9,7 +9,9 @@ from typing import Any
 import streamlit as st
 
 from agentkit.app import ui
-from agentkit.app.documents import (
+from agentkit.app.render import plain
+from agentkit.core.errors import UsageError
+from agentkit.workspace.documents import (
     UPLOAD_TYPES,
     delete_document,
     document_chunks,
@@ -18,9 +20,7 @@ from agentkit.app.documents import (
     list_documents,
     save_upload,
 )
-from agentkit.app.render import plain
-from agentkit.app.settings import AppSettings
-from agentkit.core.errors import UsageError
+from agentkit.workspace.settings import AppSettings
 
 REPORT = "ak_ingest_report"
 NOTICE = "ak_documents_notice"

@@ -7,7 +7,10 @@ import streamlit as st
 
 from agentkit.app import ui
 from agentkit.app.render import plain
-from agentkit.app.runs import (
+from agentkit.core.errors import AgentkitError
+from agentkit.evals.report import primary_key
+from agentkit.evals.results import EvalRun, flat_scores, load_run
+from agentkit.workspace.runs import (
     RunInfo,
     example_rows,
     histogram,
@@ -16,9 +19,6 @@ from agentkit.app.runs import (
     score_keys,
     trace_lines,
 )
-from agentkit.core.errors import AgentkitError
-from agentkit.evals.report import primary_key
-from agentkit.evals.results import EvalRun, flat_scores, load_run
 
 
 def unreadable(info: RunInfo, exc: Exception) -> None:

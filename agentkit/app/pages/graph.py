@@ -8,7 +8,8 @@ from typing import Any
 import streamlit as st
 
 from agentkit.app import ui
-from agentkit.app.graphs import (
+from agentkit.app.render import plain
+from agentkit.workspace.graphs import (
     Param,
     apply_builtin,
     apply_spec,
@@ -16,8 +17,7 @@ from agentkit.app.graphs import (
     graph_view,
     spec_params,
 )
-from agentkit.app.render import plain
-from agentkit.app.settings import AppSettings
+from agentkit.workspace.settings import AppSettings
 
 NOTICE = "ak_graph_notice"
 

@@ -1,6 +1,12 @@
 """:class:`ExtractiveReader`: answers a question with the best sentence(s) of the context
 documents, no generative model involved.
 
+As a chat model (the ``extractive`` model spec) it answers with the fine-tuned span reader
+when one is registered (``agentkit finetune reader``; see :mod:`agentkit.readers`), else with
+whole sentences, and says so once. Its :meth:`~ExtractiveReader.read` is the reader contract
+(``(question, documents) -> Answer``), which ``RetrievalQA`` calls directly, so prompt
+wording never changes its answer.
+
 Sentences are ranked by ``(1 - lexical_weight) * cosine(question, sentence) + lexical_weight
 * lexical_overlap`` (see :mod:`agentkit.llms.extractive.scoring`). On SQuAD v1.1 dev (gold
 paragraph given) the chosen sentence holds a gold answer for about 87% of the questions with
@@ -25,6 +31,7 @@ from agentkit.llms.params import GenerationParams
 from agentkit.llms.sentences import split_sentences
 
 if TYPE_CHECKING:
+    from agentkit.readers.base import Answer, Reader
     from agentkit.retrievers.base import Embedder
     from agentkit.retrievers.document import Document
 
@@ -68,6 +75,9 @@ class ExtractiveReader(BaseChatModel):
             (0 = embeddings only, 1 = lexical only; 0.7 was best on SQuAD).
         max_sentences: how many of the best sentences the answer joins (best first).
         min_confidence: below it the answer is "I don't know." (no citations).
+        reader: who reads for the chat side and :meth:`read`: ``"auto"`` (the registered
+            fine-tuned span reader, else sentences), ``"sentence"``, a registered reader
+            name or folder, or any :class:`~agentkit.readers.Reader`.
 
     As a chat model it parses the question and the documents out of the prompt (see
     :mod:`agentkit.llms.extractive.prompt`) and returns the answer with metadata
@@ -86,8 +96,16 @@ class ExtractiveReader(BaseChatModel):
         max_sentences: int = 1,
         min_confidence: float = 0.0,
         params: ParamsLike = None,
+        reader: str | Reader = "auto",
     ) -> None:
         super().__init__(params)
+        if not isinstance(reader, str) and not callable(getattr(reader, "read", None)):
+            raise UsageError(
+                f"reader must be 'auto', 'sentence', a reader name or folder, or a Reader, "
+                f"got {type(reader).__name__}"
+            )
+        self.reader = reader
+        self._node: Reader | None = None
         from agentkit.retrievers.base import Embedder
 
         if embedder is not None and not isinstance(embedder, Embedder):
@@ -114,6 +132,47 @@ class ExtractiveReader(BaseChatModel):
 
                 self._embedder = default_embedder()
             return self._embedder
+
+    # --- the reader contract ----------------------------------------------------------
+
+    @property
+    def node(self) -> Reader:
+        """The reader that answers: the span reader chosen by ``reader``, else sentences."""
+        with self._lock:
+            node = self._node
+        if node is not None:
+            return node
+        from agentkit.readers.default import default_reader, span_reader
+        from agentkit.readers.sentence import SentenceReader
+
+        choice = self.reader
+        if not isinstance(choice, str):
+            node = choice
+        elif choice == "sentence":
+            node = SentenceReader(ranker=self)
+        elif choice == "auto":
+            node = default_reader(self._embedder)
+            if isinstance(node, SentenceReader):
+                node = SentenceReader(ranker=self)
+        else:
+            from agentkit.finetune.reader_registry import ReaderRegistry
+
+            node = span_reader(ReaderRegistry().resolve(choice))
+        with self._lock:
+            self._node = node
+        return node
+
+    @property
+    def spans(self) -> bool:
+        """Whether answers are spans of a fine-tuned reader (not whole sentences)."""
+        from agentkit.readers.sentence import SentenceReader
+
+        return not isinstance(self.node, SentenceReader)
+
+    def read(self, question: str, documents: Sequence[Document | str]) -> Answer:
+        """``Reader.read``: the answer span (or sentence) with its passage, or an
+        abstention."""
+        return self.node.read(question, documents)
 
     # --- the direct API ---------------------------------------------------------------
 
@@ -164,6 +223,8 @@ class ExtractiveReader(BaseChatModel):
         self, messages: Sequence[Message], params: GenerationParams | None = None
     ) -> ChatResult:
         prompt = parse_prompt(messages)
+        if self.spans:
+            return self._span_reply(prompt, messages, params)
         found = self.answer(prompt.question, prompt.documents, prompt.no_answer)
         text = found.text
         if prompt.wants_score:
@@ -172,8 +233,25 @@ class ExtractiveReader(BaseChatModel):
         usage = Usage(sum(len(m.content.split()) for m in messages), len(text.split()))
         return ChatResult(text, usage=usage, finish_reason=cut or "stop", metadata=found.metadata())
 
+    def _span_reply(
+        self, prompt: Any, messages: Sequence[Message], params: GenerationParams | None
+    ) -> ChatResult:
+        from agentkit.readers.base import NOT_FOUND
+
+        answer = self.node.read(prompt.question, prompt.documents)
+        text = answer.text or (prompt.no_answer if prompt.no_answer == "NONE" else NOT_FOUND)
+        if prompt.wants_score:
+            text += f"\nScore: {round(100 * answer.confidence)}"
+        text, cut = apply_limits(text, self.resolve_params(params))
+        usage = Usage(sum(len(m.content.split()) for m in messages), len(text.split()))
+        return ChatResult(
+            text, usage=usage, finish_reason=cut or "stop", metadata=answer.metadata()
+        )
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"type": "extractive_reader"}
+        if isinstance(self.reader, str) and self.reader != "auto":
+            data["reader"] = self.reader
         if self._embedder is not None:
             data["embedder"] = spec.dump(self._embedder)
         data.update(lexical_weight=self.lexical_weight, max_sentences=self.max_sentences)
@@ -209,6 +287,7 @@ def _build(ctx: spec.SpecContext) -> ExtractiveReader:
         ctx.get("max_sentences", int, 1),
         ctx.get("min_confidence", (int, float), 0.0),
         ctx.get("params", dict, None),
+        ctx.get("reader", str, "auto"),
     )
 
 

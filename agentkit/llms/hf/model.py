@@ -4,7 +4,12 @@ Weights load on first use (or :meth:`HFChatModel.load`) and are shared by every 
 naming the same (model, device, dtype) while one of them is alive. ``generate_batch`` is one
 left-padded ``generate`` call; ``stream`` yields tokens from a cancellable worker thread.
 ``bind`` takes generation params plus ``adapter=`` (a LoRA adapter by name, ``None`` for the
-base model), ``tools=`` (JSON schemas for prompt-based tool calling) and ``hf_params=``.
+base model), ``tools=`` (JSON schemas for prompt-based tool calling), ``tool_choice=``,
+``response_format=`` (a JSON schema the reply must match) and ``hf_params=``.
+
+With llguidance installed (extra ``structured``), a ``response_format`` and the tool-call
+format are enforced by grammar-constrained decoding (:mod:`agentkit.llms.hf.grammar`): a
+tool call always names a bound tool and has arguments valid against its schema.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from agentkit.core import spec
-from agentkit.core.errors import UsageError
+from agentkit.core.errors import UsageError, missing_dependency
 from agentkit.llms.base import BaseChatModel, ParamsLike
 from agentkit.llms.hf import adapters as lora
+from agentkit.llms.hf import grammar
 from agentkit.llms.hf.chat_template import (
     check_chat_template,
     render_prompt,
@@ -47,8 +53,10 @@ from agentkit.llms.switch import check_model_requests
 
 if TYPE_CHECKING:
     from agentkit.finetune.registry import AdapterRegistry
+    from agentkit.llms.structured import OutputSchema, Strategy
 
-_BIND_KEYS = ("adapter", "tools", "hf_params")
+_BIND_KEYS = ("adapter", "tools", "hf_params", "tool_choice", "response_format")
+_TOOL_CHOICES = ("auto", "none", "required")
 
 
 class HFChatModel(BaseChatModel):
@@ -65,6 +73,10 @@ class HFChatModel(BaseChatModel):
         params: default generation params; ``hf_params``: extra ``generate`` options such as
             ``{"repetition_penalty": 1.1}``.
         tools: tool JSON schemas for prompt-based tool calling (also ``bind(tools=...)``).
+        tool_choice: ``"auto"`` (text or a call), ``"required"`` (a call), ``"none"`` (text;
+            calls are not parsed) or a tool name (a call of that tool); "required" and a
+            name are enforced only with llguidance installed.
+        response_format: a JSON schema every reply must match (needs llguidance).
 
     A conversation longer than the model's context window (``max_position_embeddings``)
     raises :class:`UsageError` naming it; a reply that would run past the window ends there
@@ -87,6 +99,8 @@ class HFChatModel(BaseChatModel):
         hf_params: Mapping[str, Any] | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
         trust_remote_code: bool = False,
+        tool_choice: str | None = None,
+        response_format: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(params)
         self.source = resolve_source(model)
@@ -106,6 +120,8 @@ class HFChatModel(BaseChatModel):
         self.chat_template = chat_template
         self.hf_params = check_hf_params(hf_params)
         self.tools = [tool_schema(t) for t in tools or ()]
+        self.tool_choice = _tool_choice(tool_choice)
+        self.response_format = _response_format(response_format)
         self.adapters = {str(n): lora.adapter_folder(p) for n, p in (adapters or {}).items()}
         self.adapter = self._adapter_name(adapter)
         self._backbone: Backbone | None = None
@@ -246,12 +262,59 @@ class HFChatModel(BaseChatModel):
             for messages in batch
         ]
         adapter = self._peft_name(backbone)
-        return generate_rows(backbone, prompts, params, self.hf_params, adapter, streamer, cancel)
+        hf_params = self.hf_params
+        constraint = self._grammar()
+        if constraint is not None:
+            from transformers import LogitsProcessorList
+
+            ends = _eos_ids(backbone)
+            processor = grammar.GrammarProcessor(constraint, backbone.tokenizer, ends)
+            hf_params = {**hf_params, "logits_processor": LogitsProcessorList([processor])}
+        return generate_rows(backbone, prompts, params, hf_params, adapter, streamer, cancel)
+
+    def _grammar(self) -> str | None:
+        """The grammar replies must follow: the response format, else the tool-call format
+        (when llguidance is installed); ``None``: unconstrained."""
+        if self.response_format is not None:
+            return grammar.json_grammar(self.response_format)
+        if not self._tool_names() or not grammar.available():
+            return None
+        choice = self.tool_choice or "auto"
+        tools = self.tools if choice in _TOOL_CHOICES else [self._tool(choice)]
+        return grammar.tool_grammar(tools, required=choice != "auto")
+
+    def _tool(self, name: str) -> dict[str, Any]:
+        for t in self.tools:
+            if t["name"] == name:
+                return t
+        raise UsageError(
+            f"tool_choice {name!r} names no bound tool; bound: {[t['name'] for t in self.tools]}"
+        )
+
+    def _tool_names(self) -> list[str]:
+        return [] if self.tool_choice == "none" else [t["name"] for t in self.tools]
+
+    def structured_strategy(self, schema: OutputSchema, method: str) -> Strategy:
+        """Grammar-constrained JSON (or a constrained call of a tool named after the schema,
+        ``method="tools"``) with llguidance; without it, the prompt-and-retry fallback."""
+        from agentkit.llms.structured import Strategy
+
+        if method == "prompt" or (method == "auto" and not grammar.available()):
+            return Strategy(self)
+        if method == "tools":
+            tool = {"name": schema.name, "description": "", "parameters": schema.json_schema}
+            bound = self.bind(tools=[tool], tool_choice=schema.name)
+            return Strategy(bound, constrained=grammar.available(), from_tool_call=True)
+        if not grammar.available():
+            raise missing_dependency(
+                "llguidance", "structured", "structured output with method='json_schema'"
+            )
+        return Strategy(self.bind(response_format=schema.closed()), constrained=True)
 
     def _result(self, row: Row) -> ChatResult:
         text, calls = row.text, list[ToolCall]()
-        if self.tools:
-            text, calls = parse_tool_calls(row.text, [t["name"] for t in self.tools])
+        if self._tool_names() and self.response_format is None:
+            text, calls = parse_tool_calls(row.text, self._tool_names())
         return ChatResult(
             text, calls, row.usage, "tool_calls" if calls else row.finish_reason, self._metadata()
         )
@@ -293,7 +356,7 @@ class HFChatModel(BaseChatModel):
             self._loaded().tokenizer,
             lambda streamer, cancel: self._run([messages], p, streamer, cancel)[0],
         )
-        names = [t["name"] for t in self.tools]
+        names = self._tool_names() if self.response_format is None else []
         return stream_messages(job, p.stop, names, self._metadata())
 
     def perplexity(self, texts: Sequence[str], *, batch_size: int = 8) -> list[float]:
@@ -314,6 +377,10 @@ class HFChatModel(BaseChatModel):
             bound.tools = [tool_schema(t) for t in params["tools"] or ()]
         if "hf_params" in params:
             bound.hf_params = {**self.hf_params, **check_hf_params(params["hf_params"])}
+        if "tool_choice" in params:
+            bound.tool_choice = _tool_choice(params["tool_choice"])
+        if "response_format" in params:
+            bound.response_format = _response_format(params["response_format"])
         return bound
 
     def to_dict(self) -> dict[str, Any]:
@@ -332,6 +399,8 @@ class HFChatModel(BaseChatModel):
             "params": self.params.to_dict(),
             "hf_params": dict(self.hf_params),
             "tools": list(self.tools),
+            "tool_choice": self.tool_choice,
+            "response_format": self.response_format,
             "trust_remote_code": self.trust_remote_code,
         }
         data.update({k: v for k, v in optional.items() if v})
@@ -351,8 +420,39 @@ def _build(ctx: spec.SpecContext) -> HFChatModel:
         hf_params=ctx.get("hf_params", dict, None),
         tools=ctx.get("tools", list, None),
         trust_remote_code=ctx.get("trust_remote_code", bool, False),
+        tool_choice=ctx.get("tool_choice", str, None),
+        response_format=ctx.get("response_format", dict, None),
     )
     return model.merge() if ctx.get("merge", bool, False) else model
+
+
+def _tool_choice(choice: Any) -> str | None:
+    if choice is None or (isinstance(choice, str) and choice):
+        return choice
+    raise UsageError(
+        f"tool_choice must be 'auto', 'none', 'required' or a tool name, got {choice!r}"
+    )
+
+
+def _response_format(schema: Any) -> dict[str, Any] | None:
+    if schema is None:
+        return None
+    if isinstance(schema, type) and hasattr(schema, "model_json_schema"):
+        return dict(schema.model_json_schema())
+    if isinstance(schema, Mapping):
+        return dict(schema)
+    raise UsageError(
+        "response_format must be a JSON schema dict or a pydantic model class, got "
+        f"{type(schema).__name__} {schema!r}"
+    )
+
+
+def _eos_ids(backbone: Backbone) -> list[int]:
+    ids = backbone.model.generation_config.eos_token_id
+    found = ids if isinstance(ids, list) else [ids] if ids is not None else []
+    if not found and backbone.tokenizer.eos_token_id is not None:
+        found = [backbone.tokenizer.eos_token_id]
+    return [int(i) for i in found]
 
 
 spec.add_builder("hf_model", _build)

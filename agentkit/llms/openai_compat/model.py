@@ -32,6 +32,8 @@ from agentkit.llms.params import GenerationParams
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+    from agentkit.llms.structured import OutputSchema, Strategy
+
 OPENAI_URL = "https://api.openai.com/v1"
 OLLAMA_URL = "http://localhost:11434/v1"
 _BIND_KEYS = ("tools", "tool_choice", "response_format")
@@ -217,6 +219,23 @@ class OpenAICompatModel(BaseChatModel):
 
     async def aclose(self) -> None:
         await self._transport.aclose()
+
+    def structured_strategy(self, schema: OutputSchema, method: str) -> Strategy:
+        """``response_format`` with the JSON schema (``method="auto"``/``"json_schema"``),
+        a forced call of a tool named after the schema (``"tools"``), or the prompt."""
+        from agentkit.llms.structured import Strategy
+
+        if method == "prompt":
+            return Strategy(self)
+        if method == "tools":
+            tool = {"name": schema.name, "parameters": schema.json_schema}
+            bound = self.bind(tools=[tool], tool_choice=schema.name)
+            return Strategy(bound, constrained=True, instruct=False, from_tool_call=True)
+        wire = {
+            "type": "json_schema",
+            "json_schema": {"name": schema.name, "schema": schema.json_schema},
+        }
+        return Strategy(self.bind(response_format=wire), constrained=True, instruct=False)
 
     # --- bind, spec -------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """:class:`CachedEmbedder`: an on-disk embedding cache keyed by (model id, content hash).
 
 Vectors are stored as raw float32 bytes in SQLite (WAL mode), never pickled. Only texts
-missing from the cache are embedded, in one batch.
+missing from the cache are embedded, in one batch. New rows are written by a background
+writer in large transactions (:mod:`~agentkit.retrievers.embeddings.cache_writer`); the
+vectors of the last few single-text calls (queries) are kept in memory.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import hashlib
 import os
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,8 +22,10 @@ import numpy as np
 from agentkit.core import spec
 from agentkit.core.errors import UsageError
 from agentkit.retrievers.base import Embedder
+from agentkit.retrievers.embeddings.cache_writer import CacheWriter, writer_for
 
 _CHUNK = 500  # parameters per IN (...) query, below every SQLite build's limit
+RECENT = 256  # single-text (query) vectors kept in memory
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS embeddings (
     model_id TEXT NOT NULL,
@@ -40,7 +45,8 @@ def default_cache_dir() -> Path:
 class CachedEmbedder:
     """Wraps an :class:`Embedder` with a persistent cache shared by every instance and process
     using the same ``cache_dir``. ``hits`` counts texts answered from the cache, ``misses``
-    the texts that were embedded."""
+    the texts that were embedded. Call :meth:`flush` to wait until new rows are on disk
+    (the process does it at exit)."""
 
     def __init__(self, inner: Embedder, cache_dir: str | Path | None = None) -> None:
         if not isinstance(inner, Embedder):
@@ -54,6 +60,15 @@ class CachedEmbedder:
         self.misses = 0
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self._recent: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+
+    @property
+    def writer(self) -> CacheWriter:
+        return writer_for(self.path, _SCHEMA)
+
+    def flush(self) -> None:
+        """Wait until every vector embedded so far is written to the cache file."""
+        self.writer.flush()
 
     @property
     def model_id(self) -> str:
@@ -79,11 +94,36 @@ class CachedEmbedder:
             self._conn = conn
         return self._conn
 
+    def embed_query(self, text: str) -> list[float]:
+        """LangChain's spelling: the vector of one text, as floats."""
+        return [float(x) for x in self.embed_batch([text])[0]]
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        """LangChain's spelling of :meth:`embed_batch`, as lists of floats."""
+        return [[float(x) for x in row] for row in self.embed_batch(texts)]
+
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         if isinstance(texts, str):
             raise UsageError("embed_batch takes a list of texts; wrap a single text as [text]")
+        model_id = self.model_id
+        if len(texts) == 1:  # a query: the recent ones are answered from memory
+            recent = self._recent.get((model_id, texts[0]))
+            if recent is not None:
+                with self._lock:
+                    self._recent.move_to_end((model_id, texts[0]))
+                    self.hits += 1
+                return recent[None, :].copy()
+        out = self._embed(model_id, texts)
+        if len(texts) == 1:
+            with self._lock:
+                self._recent[(model_id, texts[0])] = out[0].copy()
+                while len(self._recent) > RECENT:
+                    self._recent.popitem(last=False)
+        return out
+
+    def _embed(self, model_id: str, texts: Sequence[str]) -> np.ndarray:
         keys = [hashlib.sha256(t.encode("utf-8")).digest() for t in texts]
-        model_id, dim = self.model_id, self.dimension
+        dim = self.dimension
         with self._lock:
             found = self._lookup(model_id, keys, dim)
         missing: dict[bytes, str] = {}
@@ -92,11 +132,13 @@ class CachedEmbedder:
                 missing[key] = text
         if missing:
             fresh = np.asarray(self.inner.embed_batch(list(missing.values())), dtype=np.float32)
-            rows = [(model_id, key, fresh[i].tobytes()) for i, key in enumerate(missing)]
+            if fresh.shape != (len(missing), dim):
+                raise UsageError(
+                    f"embedder {model_id!r} returned shape {fresh.shape} for {len(missing)} "
+                    f"texts; expected ({len(missing)}, {dim})"
+                )
+            self.writer.put({(model_id, key): fresh[i].tobytes() for i, key in enumerate(missing)})
             with self._lock:
-                conn = self._connect()
-                with conn:
-                    conn.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)", rows)
                 found.update((key, fresh[i]) for i, key in enumerate(missing))
                 self.misses += len(missing)
         with self._lock:
@@ -110,6 +152,10 @@ class CachedEmbedder:
         conn = self._connect()
         unique = list(dict.fromkeys(keys))
         found: dict[bytes, np.ndarray] = {}
+        waiting = self.writer.get([(model_id, key) for key in unique])
+        for (_, key), blob in waiting.items():
+            found[key] = np.frombuffer(blob, dtype=np.float32)
+        unique = [key for key in unique if key not in found]
         for start in range(0, len(unique), _CHUNK):
             chunk = unique[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
@@ -120,6 +166,7 @@ class CachedEmbedder:
         return found
 
     def close(self) -> None:
+        self.flush()
         with self._lock:
             if self._conn is not None:
                 self._conn.close()

@@ -47,6 +47,14 @@ class HashingEmbedder:
     def dimension(self) -> int:
         return self._dimension
 
+    def embed_query(self, text: str) -> list[float]:
+        """LangChain's spelling: the vector of one text, as floats."""
+        return [float(x) for x in self.embed_batch([text])[0]]
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        """LangChain's spelling of :meth:`embed_batch`, as lists of floats."""
+        return [[float(x) for x in row] for row in self.embed_batch(texts)]
+
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         if isinstance(texts, str):
             raise UsageError("embed_batch takes a list of texts; wrap a single text as [text]")

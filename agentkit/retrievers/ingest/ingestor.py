@@ -26,10 +26,13 @@ from agentkit.retrievers.ingest.manifest import (
 )
 from agentkit.retrievers.ingest.report import IngestReport
 from agentkit.retrievers.ingest.run import IngestRun
+from agentkit.retrievers.ingest.sidecar import sync_bm25
 from agentkit.retrievers.loaders import DEFAULT_MAX_BYTES, DirectoryLoader, Loader
 from agentkit.retrievers.splitters import RecursiveSplitter, Splitter
 
 Paths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+Selected = tuple[Path, str, DirectoryLoader]  # path, source, its loader
+Skipped = tuple[Path, str, str]  # path, source, reason
 
 
 class Ingestor:
@@ -47,6 +50,8 @@ class Ingestor:
         progress: show a progress bar; ``None`` shows it when stderr is a terminal.
         glob, exclude, max_bytes, loaders, include_hidden: file selection and loaders,
             as for :class:`~agentkit.retrievers.loaders.DirectoryLoader`.
+        follow_symlinks: also index files that symbolic links point to outside the
+            ingested paths (by default they are skipped and listed in the report).
     """
 
     def __init__(
@@ -65,6 +70,7 @@ class Ingestor:
         max_bytes: int = DEFAULT_MAX_BYTES,
         loaders: Mapping[str, Loader] | None = None,
         include_hidden: bool = False,
+        follow_symlinks: bool = False,
     ) -> None:
         for name, value in (("commit_every", commit_every), ("batch_size", batch_size)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -88,6 +94,7 @@ class Ingestor:
         self.progress = progress
         self.glob, self.exclude, self.max_bytes = glob, tuple(exclude), max_bytes
         self.loaders, self.include_hidden = loaders, include_hidden
+        self.follow_symlinks = follow_symlinks
         self.store: VectorStore | None = None
 
     def pipeline(self) -> str:
@@ -102,7 +109,7 @@ class Ingestor:
     def ingest(self, paths: Paths, glob: str | None = None) -> IngestReport:
         """Bring the index in step with ``paths`` (files or folders); returns the report."""
         started = time.perf_counter()
-        roots, files = self._select(paths, glob or self.glob)
+        roots, files, skipped = self._select(paths, glob or self.glob)
         report = IngestReport()
         with self._locked():
             manifest = read_manifest(self.index_dir)
@@ -121,6 +128,8 @@ class Ingestor:
                 lambda: self._save(store, first=manifest is None),
             )
             run.check_sources(files)
+            for path, source, reason in skipped:
+                run.skip(path, source, reason)
             with _progress_bar(self.progress, len(files)) as advance:
                 for path, source, loader in files:
                     run.process(path, source, loader)
@@ -129,6 +138,7 @@ class Ingestor:
                         run.commit()
                 run.delete_vanished(roots, {str(path) for path, _, _ in files})
                 run.commit()
+            sync_bm25(self.index_dir, store)
         self.store = store
         report.seconds = time.perf_counter() - started
         return report
@@ -140,12 +150,16 @@ class Ingestor:
 
     def _loader(self, root: Path, glob: str) -> DirectoryLoader:
         return DirectoryLoader(
-            root, glob, self.exclude, self.max_bytes, self.loaders, self.include_hidden
+            root,
+            glob,
+            self.exclude,
+            self.max_bytes,
+            self.loaders,
+            self.include_hidden,
+            self.follow_symlinks,
         )
 
-    def _select(
-        self, paths: Paths, glob: str
-    ) -> tuple[list[Path], list[tuple[Path, str, DirectoryLoader]]]:
+    def _select(self, paths: Paths, glob: str) -> tuple[list[Path], list[Selected], list[Skipped]]:
         items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
         if not items:
             raise UsageError("ingest() needs at least one file or folder path")
@@ -157,15 +171,20 @@ class Ingestor:
             roots.append(root)
         base = Path(os.path.commonpath([r if r.is_dir() else r.parent for r in roots]))
         own = self.index_dir.resolve()  # an index inside a folder it indexes: never itself
-        selected: dict[Path, tuple[Path, str, DirectoryLoader]] = {}
+        selected: dict[Path, Selected] = {}
+        skipped: dict[Path, Skipped] = {}
         for root in roots:
             loader = self._loader(root, glob)
-            for path, _ in loader.files():
+            files, refused = loader.scan(within=roots)
+            for path, _ in files:
                 if path.is_relative_to(own):
                     continue
                 source = path.relative_to(base).as_posix()
                 selected.setdefault(path, (path, source, loader))
-        return roots, sorted(selected.values(), key=lambda item: item[1])
+            for path, reason in refused:
+                skipped.setdefault(path, (path, path.relative_to(base).as_posix(), reason))
+        ordered = sorted(selected.values(), key=lambda item: item[1])
+        return roots, ordered, sorted(skipped.values(), key=lambda item: item[1])
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:

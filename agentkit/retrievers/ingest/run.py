@@ -73,7 +73,9 @@ class IngestRun:
             if not isinstance(path, str):
                 continue  # not added by ingestion: never touched
             file_hash, pipeline = str(meta.get("file_hash", "")), str(meta.get("pipeline", ""))
-            known = self.files.setdefault(path, IndexedFile(doc.source, file_hash, pipeline, {}))
+            source = meta.get("file_source")  # a table's rows have sources of their own
+            source = source if isinstance(source, str) else doc.source
+            known = self.files.setdefault(path, IndexedFile(source, file_hash, pipeline, {}))
             if (known.file_hash, known.pipeline) != (file_hash, pipeline):
                 known.file_hash = ""  # inconsistent: process the file again
             known.chunks[doc.id] = (meta, doc.source, doc.chunk)
@@ -114,10 +116,7 @@ class IngestRun:
                 return
             documents = loader.parse(path, source, data)
         except UnreadableFileError as e:
-            report.files_skipped.append((source, e.reason))
-            if old is not None:  # the index mirrors what can be read now
-                self._delete(list(old.chunks), old, key)
-                del self.files[key]
+            self.skip(path, source, e.reason)
             return
         note = encoding_note(documents)
         if note:
@@ -135,6 +134,15 @@ class IngestRun:
             self.pipeline,
             {c.id: (c.metadata, c.source, c.chunk) for c in chunks},
         )
+
+    def skip(self, path: Path, source: str, reason: str) -> None:
+        """Report a file as skipped; chunks it had from an earlier run are deleted (the
+        index mirrors what can be read now)."""
+        key = str(path)
+        self.report.files_skipped.append((source, reason))
+        old = self.files.pop(key, None)
+        if old is not None:
+            self._delete(list(old.chunks), old, key)
 
     def _apply(self, key: str, old: IndexedFile | None, chunks: list[Document]) -> None:
         previous = old.chunks if old is not None else {}

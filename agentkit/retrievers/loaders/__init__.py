@@ -12,7 +12,12 @@ from agentkit.retrievers.loaders.base import (
     UnreadableFileError,
     decode_text,
 )
-from agentkit.retrievers.loaders.directory import DEFAULT_LOADERS, DirectoryLoader, load_file
+from agentkit.retrievers.loaders.directory import (
+    DEFAULT_LOADERS,
+    DirectoryLoader,
+    load_documents,
+    load_file,
+)
 from agentkit.retrievers.loaders.html import HTMLLoader, html_to_text
 from agentkit.retrievers.loaders.pdf import PDFLoader
 from agentkit.retrievers.loaders.tabular import CSVLoader, JSONLLoader
@@ -33,5 +38,6 @@ __all__ = [
     "UnreadableFileError",
     "decode_text",
     "html_to_text",
+    "load_documents",
     "load_file",
 ]

@@ -8,7 +8,9 @@ ingestion skip such files and list them in a :class:`LoadReport`.
 from __future__ import annotations
 
 import codecs
+import os
 import re
+import stat
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +23,9 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _SAMPLE = 1 << 16
 UTF8_ENCODINGS = frozenset({"utf-8", "utf-8-sig", "utf-16"})
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # opening a FIFO must not wait for a writer
+_NOCTTY = getattr(os, "O_NOCTTY", 0)
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows
 
 
 class UnreadableFileError(RunError):
@@ -78,14 +83,28 @@ def file_metadata(path: Path) -> dict[str, Any]:
 
 
 def read_bytes(path: Path, source: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
-    """A file's bytes, or :class:`UnreadableFileError` (too large, no permission, ...)."""
+    """A file's bytes, or :class:`UnreadableFileError` (too large, no permission, ...).
+
+    Only a regular file is read, and never more than ``max_bytes``: the file is opened
+    without blocking and checked on its open descriptor, so a FIFO or a device
+    (``/dev/zero``), even one swapped in after the folder was listed, is refused at once."""
     try:
-        size = path.stat().st_size
+        fd = os.open(path, os.O_RDONLY | _NONBLOCK | _NOCTTY | _BINARY)
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError(path)
+            if not stat.S_ISREG(info.st_mode):
+                raise UnreadableFileError(source, "not a regular file (a FIFO, device or socket)")
+            data = b"" if info.st_size > max_bytes else _read_at_most(fd, max_bytes + 1)
+        finally:
+            os.close(fd)
+        size = max(info.st_size, len(data))
         if size > max_bytes:
             raise UnreadableFileError(
                 source, f"file too large ({_mb(size)} > {_mb(max_bytes)} limit; raise max_bytes)"
             )
-        return path.read_bytes()
+        return data
     except PermissionError as e:
         raise UnreadableFileError(source, "permission denied") from e
     except IsADirectoryError as e:
@@ -94,6 +113,17 @@ def read_bytes(path: Path, source: str, max_bytes: int = DEFAULT_MAX_BYTES) -> b
         raise UnreadableFileError(source, "file not found") from e
     except OSError as e:
         raise UnreadableFileError(source, f"cannot read ({e.strerror or e})") from e
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    chunks, left = [], limit
+    while left > 0:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def _mb(n: int) -> str:

@@ -1,10 +1,19 @@
 """Directory loading: files chosen by glob, the loader chosen by extension, bad files
-skipped and reported."""
+skipped and reported.
+
+Only regular files are read. A symbolic link is followed only to a file inside the loaded
+folder (or, for ingestion, inside any of the ingested folders): a link to a file elsewhere
+(``d/s.txt -> /etc/shadow``) is skipped and reported unless ``follow_symlinks=True``. Links
+to folders are never followed; broken links, link loops, FIFOs, devices and sockets are
+skipped and reported, never opened.
+"""
 
 from __future__ import annotations
 
 import fnmatch
 import logging
+import os
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -54,6 +63,9 @@ class DirectoryLoader:
         loaders: extension -> :class:`Loader`, overriding the defaults (Markdown, PDF,
             HTML, CSV/TSV, JSONL). Other extensions load as text; binary files are skipped.
         include_hidden: also load files and folders whose name starts with ``.``.
+        follow_symlinks: also load files that symbolic links point to outside ``path``
+            (by default such links are skipped and reported: a folder of documents must
+            not be able to pull in ``/etc/shadow``).
 
     Every document's ``source`` is its path relative to ``path`` (POSIX separators).
     """
@@ -66,6 +78,7 @@ class DirectoryLoader:
         max_bytes: int = DEFAULT_MAX_BYTES,
         loaders: Mapping[str, Loader] | None = None,
         include_hidden: bool = False,
+        follow_symlinks: bool = False,
     ) -> None:
         if isinstance(exclude, str):
             raise UsageError(f"exclude must be a list of patterns, e.g. [{exclude!r}]")
@@ -77,23 +90,61 @@ class DirectoryLoader:
         self.max_bytes = max_bytes
         self.loaders = {**DEFAULT_LOADERS, **{_ext(k): v for k, v in (loaders or {}).items()}}
         self.include_hidden = include_hidden
+        self.follow_symlinks = follow_symlinks
 
     def files(self) -> list[tuple[Path, str]]:
         """``(path, source)`` of each selected file, sorted by source."""
+        return self.scan()[0]
+
+    def scan(
+        self, within: Sequence[Path] = ()
+    ) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
+        """The selected files as ``(path, source)`` sorted by source, and the matching
+        entries that are skipped as ``(path, reason)``: links out of ``within`` (default:
+        this loader's folder), links to folders, broken links, link loops, FIFOs, devices.
+        """
         if not self.path.exists():
             raise UsageError(f"{self.path} does not exist; pass an existing folder or file")
         if self.path.is_file():
-            return [(self.path, self.path.name)]
-        selected = []
+            return [(self.path, self.path.name)], []
+        roots = [Path(os.path.realpath(r)) for r in (within or [self.path])]
+        selected, skipped = [], []
         for file in self.path.glob(self.glob):
             source = file.relative_to(self.path).as_posix()
             if not self.include_hidden and any(p.startswith(".") for p in source.split("/")):
                 continue
             if any(fnmatch.fnmatch(source, pattern) for pattern in self.exclude):
                 continue
-            if file.is_file():
+            reason = self._refusal(file, roots)
+            if reason is None:
                 selected.append((file, source))
-        return sorted(selected, key=lambda item: item[1])
+            elif reason:
+                skipped.append((file, reason))
+        return sorted(selected, key=lambda item: item[1]), sorted(skipped)
+
+    def _refusal(self, file: Path, roots: Sequence[Path]) -> str | None:
+        """Why ``file`` is not loaded (``""``: a plain folder, not worth a report line),
+        or ``None`` when it is."""
+        link = file.is_symlink()
+        try:
+            mode = file.stat().st_mode
+        except FileNotFoundError:
+            return "broken symbolic link (its target does not exist)" if link else ""
+        except (OSError, RuntimeError):  # ELOOP: a link loop
+            return "symbolic link loop" if link else "cannot read its file status"
+        if stat.S_ISDIR(mode):
+            return "symbolic link to a folder (links to folders are not followed)" if link else ""
+        if not stat.S_ISREG(mode):
+            return "not a regular file (a FIFO, device or socket): never read"
+        if self.follow_symlinks:
+            return None
+        target = Path(os.path.realpath(file))
+        if any(target.is_relative_to(root) for root in roots):
+            return None
+        return (
+            f"a symbolic link leads to {target}, outside the ingested folders; pass "
+            "--follow-symlinks (follow_symlinks=True) to index what links point to"
+        )
 
     def loader_for(self, path: Path) -> Loader:
         return self.loaders.get(path.suffix.lower(), FALLBACK_LOADER)
@@ -110,7 +161,10 @@ class DirectoryLoader:
         """All documents, and the report of loaded and skipped files."""
         documents: list[Document] = []
         report = LoadReport()
-        for path, source in self.files():
+        files, skipped = self.scan()
+        for path, reason in skipped:
+            report.skipped.append((path.relative_to(self.path).as_posix(), reason))
+        for path, source in files:
             try:
                 loaded = self.parse(path, source, self.read(path, source))
             except UnreadableFileError as e:
@@ -136,8 +190,11 @@ def _ext(extension: str) -> str:
     return extension if extension.startswith(".") else "." + extension
 
 
-def load_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Document]:
+def load_documents(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Document]:
     """Documents of one file, with the loader for its extension (``source`` = the path)."""
     file = Path(path)
     loader = DEFAULT_LOADERS.get(file.suffix.lower(), FALLBACK_LOADER)
     return loader.load(file, max_bytes)
+
+
+load_file = load_documents  # the earlier name, kept (agentkit.load loads a spec file)

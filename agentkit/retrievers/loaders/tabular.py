@@ -14,6 +14,12 @@ from agentkit.retrievers.document import Document
 from agentkit.retrievers.loaders.base import Loader, UnreadableFileError, decode_text
 
 _SCALAR = (str, int, float, bool, type(None))
+ROW_MARK = "#row="
+
+
+def row_source(source: str, row: int) -> str:
+    """The source of data row ``row`` (0-based) of a table: ``"catalog.csv#row=<row + 1>"``."""
+    return f"{source}{ROW_MARK}{row + 1}"
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,10 @@ class CSVLoader(Loader):
     The text is ``"column: value"`` lines of ``content_columns`` (default: every column
     not in ``metadata_columns``); ``metadata_columns`` values go into the metadata, with
     ``row`` (0-based data row). Rows whose content is empty are left out.
+
+    Each row's ``source`` names its row, ``"catalog.csv#row=3"`` (data rows counted from 1,
+    the header not counted), so citations point at the row; ``metadata["file_source"]``
+    keeps the file's own source (ingestion tracks the file by it).
     """
 
     content_columns: Sequence[str] | None = None
@@ -60,7 +70,10 @@ class CSVLoader(Loader):
                     continue
                 meta = {**metadata, "encoding": encoding, "row": row_number}
                 meta.update({c: row.get(c) for c in self.metadata_columns})
-                documents.append(Document(body, metadata=meta, source=source))
+                meta["file_source"] = source
+                documents.append(
+                    Document(body, metadata=meta, source=row_source(source, row_number))
+                )
         except csv.Error as e:
             raise UnreadableFileError(source, f"malformed CSV ({e})") from e
         if not documents:

@@ -1,0 +1,217 @@
+"""Calling a model through an :class:`~agentkit.llms.cache.LLMCache`: one function per
+request method (plain, batch, stream, async), used by ``model.with_cache`` and, for the
+global cache (:func:`~agentkit.llms.cache.set_llm_cache`), wrapped around the request methods
+of every model class. A hit is marked ``metadata["cache"] == "hit"``; a streamed hit is
+replayed as word chunks. A call that raises, or a stream left early, stores nothing."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any
+
+from agentkit.core.streams import join_chunks
+from agentkit.llms.cache import LLMCache, cache_request, get_llm_cache
+from agentkit.llms.messages import ChatResult, Message
+from agentkit.llms.params import GenerationParams
+
+CACHED_METHODS = ("generate", "generate_batch", "stream_chunks", "agenerate", "astream_chunks")
+_WORDS = re.compile(r"\s*\S+\s*|\s+")
+
+
+def _hit(result: ChatResult) -> ChatResult:
+    return ChatResult(
+        result.text,
+        list(result.tool_calls),
+        result.usage,
+        result.finish_reason,
+        {**result.metadata, "cache": "hit"},
+    )
+
+
+def replay(result: ChatResult) -> Iterator[Message]:
+    """A cached reply as stream chunks: its words, then a last chunk with tool calls,
+    usage and finish reason (joined, they equal ``result.message``)."""
+    pieces = _WORDS.findall(result.text)
+    for piece in pieces[:-1]:
+        yield Message("assistant", piece)
+    last = pieces[-1] if pieces else ""
+    meta = {**result.metadata, "cache": "hit", "finish_reason": result.finish_reason}
+    yield Message("assistant", last, list(result.tool_calls), usage=result.usage, metadata=meta)
+
+
+def joined_result(chunks: Sequence[Message]) -> ChatResult:
+    """The :class:`ChatResult` of a finished stream."""
+    message = join_chunks(list(chunks)) if chunks else Message("assistant", "")
+    meta = dict(message.metadata)
+    reason = str(meta.pop("finish_reason", "stop"))
+    return ChatResult(
+        message.content, list(message.tool_calls), message.usage or _usage(), reason, meta
+    )
+
+
+def _usage() -> Any:
+    from agentkit.llms.messages import Usage
+
+    return Usage()
+
+
+def generate(
+    cache: LLMCache, model: Any, call: Callable[..., ChatResult], messages: Any, params: Any
+) -> ChatResult:
+    request = cache_request(model, messages, params)
+    found = cache.lookup(request)
+    if found is not None:
+        return _hit(found)
+    result = call(messages, params)
+    cache.update(request, result)
+    return result
+
+
+def generate_batch(
+    cache: LLMCache,
+    model: Any,
+    call: Callable[..., list[ChatResult]],
+    batch: Sequence[Any],
+    params: Any,
+    max_concurrency: int | None,
+) -> list[ChatResult]:
+    requests = [cache_request(model, messages, params) for messages in batch]
+    out: list[ChatResult | None] = []
+    for request in requests:
+        found = cache.lookup(request)
+        out.append(None if found is None else _hit(found))
+    todo = [i for i, r in enumerate(out) if r is None]
+    if todo:
+        fresh = call([batch[i] for i in todo], params, max_concurrency=max_concurrency)
+        for i, result in zip(todo, fresh, strict=True):
+            cache.update(requests[i], result)
+            out[i] = result
+    return [r for r in out if r is not None]
+
+
+def stream_chunks(
+    cache: LLMCache, model: Any, call: Callable[..., Iterator[Message]], messages: Any, params: Any
+) -> Iterator[Message]:
+    request = cache_request(model, messages, params)
+    found = cache.lookup(request)
+    if found is not None:
+        yield from replay(found)
+        return
+    chunks = []
+    for chunk in call(messages, params):
+        chunks.append(chunk)
+        yield chunk
+    cache.update(request, joined_result(chunks))
+
+
+async def agenerate(
+    cache: LLMCache, model: Any, call: Callable[..., Any], messages: Any, params: Any
+) -> ChatResult:
+    request = cache_request(model, messages, params)
+    found = cache.lookup(request)
+    if found is not None:
+        return _hit(found)
+    result: ChatResult = await call(messages, params)
+    cache.update(request, result)
+    return result
+
+
+async def astream_chunks(
+    cache: LLMCache,
+    model: Any,
+    call: Callable[..., AsyncIterator[Message]],
+    messages: Any,
+    params: Any,
+) -> AsyncIterator[Message]:
+    request = cache_request(model, messages, params)
+    found = cache.lookup(request)
+    if found is not None:
+        for chunk in replay(found):
+            yield chunk
+        return
+    chunks = []
+    async for chunk in call(messages, params):
+        chunks.append(chunk)
+        yield chunk
+    cache.update(request, joined_result(chunks))
+
+
+_HOOKS: dict[str, Callable[..., Any]] = {
+    "generate": generate,
+    "generate_batch": generate_batch,
+    "stream_chunks": stream_chunks,
+    "agenerate": agenerate,
+    "astream_chunks": astream_chunks,
+}
+
+
+def through_global_cache(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` (the request method ``name`` of a model class) consulting the global cache
+    when one is set; unchanged behaviour when none is."""
+    hook = _HOOKS[name]
+
+    def bound(self: Any) -> Callable[..., Any]:
+        return functools.partial(fn, self)
+
+    if inspect.isasyncgenfunction(fn):
+
+        async def agen(self: Any, messages: Any, params: GenerationParams | None = None) -> Any:
+            cache = get_llm_cache()
+            source = (
+                hook(cache, self, bound(self), messages, params)
+                if cache
+                else fn(self, messages, params)
+            )
+            async for chunk in source:
+                yield chunk
+
+        wrapper: Callable[..., Any] = agen
+    elif inspect.iscoroutinefunction(fn):
+
+        async def coro(self: Any, messages: Any, params: GenerationParams | None = None) -> Any:
+            cache = get_llm_cache()
+            if cache is None:
+                return await fn(self, messages, params)
+            return await hook(cache, self, bound(self), messages, params)
+
+        wrapper = coro
+    elif name == "generate_batch":
+
+        def batch(
+            self: Any,
+            batch: Any,
+            params: GenerationParams | None = None,
+            *,
+            max_concurrency: int | None = None,
+        ) -> Any:
+            cache = get_llm_cache()
+            if cache is None:
+                return fn(self, batch, params, max_concurrency=max_concurrency)
+            return hook(cache, self, bound(self), batch, params, max_concurrency)
+
+        wrapper = batch
+    else:
+
+        def plain(self: Any, messages: Any, params: GenerationParams | None = None) -> Any:
+            cache = get_llm_cache()
+            if cache is None:
+                return fn(self, messages, params)
+            return hook(cache, self, bound(self), messages, params)
+
+        wrapper = plain
+    wrapper = functools.wraps(fn)(wrapper)
+    wrapper.__agentkit_cached__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def wrap_class(cls: type) -> None:
+    """Route the request methods ``cls`` defines through the global cache (once)."""
+    if not getattr(cls, "uses_global_cache", True):
+        return
+    for name in CACHED_METHODS:
+        fn = cls.__dict__.get(name)
+        if callable(fn) and not getattr(fn, "__agentkit_cached__", False):
+            setattr(cls, name, through_global_cache(name, fn))

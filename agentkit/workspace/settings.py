@@ -1,0 +1,142 @@
+"""The app's settings: which chain, index, history file, eval runs folder and model.
+
+``agentkit app --index DIR ...`` starts ``streamlit run main.py -- --index DIR ...``; the
+script reads those arguments. Each setting can also come from an environment variable
+(``AGENTKIT_APP_INDEX`` ...), which is how headless tests configure the app. Arguments win
+over the environment, which wins over the defaults (under ``$AGENTKIT_APP_HOME``, else
+``<agentkit cache>/app``).
+
+The access token (``agentkit app --auth-token``) is not a setting: it reaches the script
+only through the environment (``$AGENTKIT_APP_TOKEN``, :data:`TOKEN_ENV`), never through
+its arguments, which any local user can read in the process list (see
+:mod:`agentkit.app.auth`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from agentkit.core.errors import UsageError
+
+EMBEDDERS = ("default", "hashing")
+ENV_PREFIX = "AGENTKIT_APP_"
+TOKEN_ENV = ENV_PREFIX + "TOKEN"
+
+
+def app_home(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the app keeps its history, uploads and default index."""
+    env = os.environ if environ is None else environ
+    home = env.get(ENV_PREFIX + "HOME")
+    if home:
+        return Path(home).expanduser()
+    cache = env.get("AGENTKIT_CACHE_DIR")
+    base = Path(cache).expanduser() if cache else Path.home() / ".cache" / "agentkit"
+    return base / "app"
+
+
+def main_script() -> Path:
+    """The file ``streamlit run`` starts: ``agentkit/app/main.py``, which ships inside the
+    installed package. Computed here, so the commands find it without importing the UI."""
+    return Path(__file__).resolve().parents[1] / "app" / "main.py"
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """What one app process works on.
+
+    Attributes:
+        chain: a chain spec file or ``module:function`` (``None``: the built-in chains).
+        index: the index folder the built-in chains search and the Documents page fills.
+        history: the SQLite file of chat sessions (shared with ``agentkit chat``).
+        runs: the folder whose eval runs the Evaluations page lists.
+        uploads: where uploaded files are saved before they are ingested.
+        model: the model spec the sidebar starts with (``auto`` by default).
+        embedder: the embedder of a new index: ``default`` (MiniLM) or ``hashing``.
+        max_upload_mb: the size limit of one uploaded file.
+    """
+
+    index: Path
+    history: Path
+    runs: Path
+    uploads: Path
+    chain: str | None = None
+    model: str = "auto"
+    embedder: str = "default"
+    max_upload_mb: int = 20
+
+    def __post_init__(self) -> None:
+        if self.embedder not in EMBEDDERS:
+            raise UsageError(
+                f"embedder must be one of {', '.join(EMBEDDERS)}, got {self.embedder!r}"
+            )
+        if self.max_upload_mb < 1:
+            raise UsageError(f"max_upload_mb must be at least 1, got {self.max_upload_mb}")
+
+    @classmethod
+    def defaults(cls, environ: Mapping[str, str] | None = None) -> AppSettings:
+        home = app_home(environ)
+        return cls(
+            index=home / "index",
+            history=home / "history.sqlite",
+            runs=Path("runs"),
+            uploads=home / "uploads",
+        )
+
+    @classmethod
+    def load(
+        cls, argv: Sequence[str] = (), environ: Mapping[str, str] | None = None
+    ) -> AppSettings:
+        """Settings from command-line arguments over environment variables over defaults."""
+        env = os.environ if environ is None else environ
+        settings = cls.defaults(env)
+        values: dict[str, object] = {}
+        for item in fields(cls):
+            raw = env.get(ENV_PREFIX + item.name.upper())
+            if raw:
+                values[item.name] = raw
+        values.update({k: v for k, v in vars(_parser().parse_args(list(argv))).items() if v})
+        return settings.updated(**values)
+
+    def updated(self, **values: object) -> AppSettings:
+        """A copy with some settings replaced (strings are converted)."""
+        converted: dict[str, object] = {}
+        for name, value in values.items():
+            if name in ("index", "history", "runs", "uploads"):
+                converted[name] = Path(str(value)).expanduser()
+            elif name == "max_upload_mb":
+                try:
+                    converted[name] = int(str(value))
+                except ValueError as e:
+                    raise UsageError(f"max_upload_mb must be an integer, got {value!r}") from e
+            elif name in ("chain", "model", "embedder"):
+                converted[name] = None if value is None else str(value)
+            else:
+                raise UsageError(f"unknown app setting {name!r}")
+        return replace(self, **converted)  # type: ignore[arg-type]
+
+    def to_args(self) -> list[str]:
+        """The script arguments that reproduce these settings."""
+        args = [
+            "--index", str(self.index), "--history", str(self.history),
+            "--runs", str(self.runs), "--uploads", str(self.uploads),
+            "--model", self.model, "--embedder", self.embedder,
+            "--max-upload-mb", str(self.max_upload_mb),
+        ]  # fmt: skip
+        return [*args, "--chain", self.chain] if self.chain else args
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"bad app arguments: {message}; see agentkit app --help")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="agentkit app", add_help=False)
+    for name in ("chain", "index", "history", "runs", "uploads", "model", "embedder"):
+        parser.add_argument(f"--{name}")
+    parser.add_argument("--max-upload-mb", dest="max_upload_mb")
+    return parser
