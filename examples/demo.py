@@ -174,12 +174,13 @@ def evaluate(console: Console, chain: Any, out_dir: Path, limit: int | None) -> 
 
 
 def metrics_table(run: Any) -> Table:
+    from agentkit.evals.legend import compact
+
     table = Table(title=f"Sample QA: {run.summary['examples']} questions", title_justify="left")
     table.add_column("metric")
-    table.add_column("value", justify="right")
-    for section in ("metrics", "timing"):
-        for key, value in run.summary[section].items():
-            table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    table.add_column("mean", justify="right")
+    for key, value in compact(run.summary)[0].items():  # sums and tokens: agentkit eval show
+        table.add_row(key, f"{value:.4f}")
     return table
 
 
@@ -208,7 +209,10 @@ def real_demo(args: argparse.Namespace) -> int:
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     chain = rag_chain(index, args.k, span is not None)
     run = evaluate(console, chain, args.runs / f"sample-qa-{stamp}", args.limit)
+    from agentkit.evals.legend import legend
+
     console.print(metrics_table(run))
+    console.print(legend(run.summary, run.records), style="dim", markup=False)
     console.print(f"HTML report: {run.report_path}", markup=False, soft_wrap=True)
     console.print(before_after(index, args.k, span, args.limit))
     console.print(LEGEND, style="dim", markup=False)

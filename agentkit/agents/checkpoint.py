@@ -75,7 +75,10 @@ class SQLiteCheckpointer:
             )
         self.path = Path(path)
         self.timeout = float(timeout)
-        check_history_file(self.path)
+        try:
+            check_history_file(self.path)  # a file of other data is never overwritten
+        except UsageError as exc:
+            raise UsageError(str(exc).replace("the chat history", "the checkpoint file")) from exc
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as conn:

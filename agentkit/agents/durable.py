@@ -238,24 +238,26 @@ def plan_call(
             f"for {tool.name!r}"
         )
     status = record["status"]
+    args = record.get("args", tool_input)  # the arguments it ran with (an edit's, say)
+    answers = record.get("answers")
+    if not isinstance(answers, list):
+        answers = []
     if status == "done":
         return CallPlan("done")
     if status == "awaiting":
         return CallPlan("pause", interrupted=Interrupted(durable.thread_id, "approval", pending))
     if status == "started":
         if tool.idempotent:
-            return CallPlan("run", tool_input)
-        return CallPlan("pause", interrupted=Interrupted(durable.thread_id, "in_doubt", pending))
+            return CallPlan("run", args, tuple(answers))
+        shown = PendingCall(tool.name, args, call_id)
+        return CallPlan("pause", interrupted=Interrupted(durable.thread_id, "in_doubt", shown))
     if status == "interrupted":
         value = record.get("value")
         return CallPlan(
             "pause", interrupted=Interrupted(durable.thread_id, "interrupt", pending, value)
         )
-    answers = record.get("answers")
-    if not isinstance(answers, list):
-        answers = []
     if status == "resuming":
-        return CallPlan("run", record.get("args", tool_input), tuple(answers))
+        return CallPlan("run", args, tuple(answers))
     # decided
     try:
         decision = Decision.from_dict(record.get("decision") or {})
@@ -263,7 +265,8 @@ def plan_call(
         raise durable.damaged(f"the decision of call {key!r} is malformed: {exc}") from exc
     if decision.kind == "reject":
         return CallPlan("reject", tool_input, decision=decision)
-    args = decision.args if decision.kind == "edit" else record.get("args", tool_input)
+    if decision.kind == "edit":
+        args = decision.args
     return CallPlan("run", args, tuple(answers), decision=decision)
 
 

@@ -73,8 +73,9 @@ def pause_run(run: AgentRun, interrupted: Interrupted, config: RunConfig) -> Flo
     durable = run.durable
     assert durable is not None
     yield io(config, durable.store.pause, durable.thread_id, interrupted.to_dict())
-    result = AgentResult(output="", steps=run.steps, stopped_reason="interrupted")
-    return {**result, "interrupt": interrupted}
+    return AgentResult(
+        output="", steps=run.steps, stopped_reason="interrupted", interrupt=interrupted
+    )
 
 
 def resume_flow(
@@ -152,13 +153,17 @@ def _answer(
     """Record the caller's answer to the pending interrupt on its journaled call."""
     key = _pending_key(durable, pending, turn)
     record = durable.calls.get(key, {})
+    answered = record.get("status") in ("decided", "resuming")  # before a crash
+    if answered and decision is None and value is NO_VALUE:
+        return
     if pending.kind == "interrupt":
         if value is NO_VALUE or decision is not None:
             raise UsageError(
                 f"thread {durable.thread_id!r} waits for a value ({pending.question}); resume "
                 "it with agent.resume(thread_id, value=...)"
             )
-        answers = [*(record.get("answers") or []), value]
+        earlier = list(record.get("answers") or [])
+        answers = [*(earlier[:-1] if answered else earlier), value]  # a new answer replaces
         data = {k: v for k, v in record.items() if k != "status"}
         yield durable.put(config, key, "resuming", {**data, "answers": answers})
         return
@@ -170,6 +175,7 @@ def _answer(
     assert pending.pending is not None
     call = pending.pending
     data = {"tool": call.tool, "args": call.args, "call_id": call.call_id}
+    data["answers"] = record.get("answers") or []
     yield durable.put(
         config, key, "decided", {**data, "from": pending.kind, "decision": decision.to_dict()}
     )
@@ -180,7 +186,8 @@ def _pending_key(durable: Durable, pending: Interrupted, turn: int) -> str:
     if pending.pending is None:
         return f"t{turn}.model"
     for key, record in durable.calls.items():
-        waiting = record["status"] in ("awaiting", "started", "interrupted")
+        waiting = record["status"] in ("awaiting", "started", "interrupted", "decided")
+        waiting = waiting or record["status"] == "resuming"
         same = record.get("tool") == pending.pending.tool
         same = same and record.get("call_id") == pending.pending.call_id
         if waiting and same and key.startswith(f"t{turn}."):

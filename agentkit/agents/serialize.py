@@ -15,6 +15,10 @@ reverses the rule: a name without ``:`` comes from the registry, ``"module:funct
 import a tool (or a function, which becomes one), and a dict is loaded as a spec. Specs are
 data: a reference outside agentkit imports only when the caller allows it
 (``agentkit.load(path, allow_imports=...)``, see :mod:`agentkit.core.refs`).
+
+A durable agent's spec also holds ``checkpointer`` (the SQLite file's path), the names of
+its tools that need approval (``requires_approval: [...]``) or are idempotent
+(``idempotent: [...]``), and its ``approval`` policy as a ``module:function`` reference.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
     from agentkit.core.spec import SpecContext
 
 DEFAULTS = {"max_iterations": 10, "max_execution_time": None, "early_stopping": "force"}
+FLAGS = ("requires_approval", "idempotent")  # tool flags an agent spec lists by tool name
 
 
 def tool_to_spec(tool: Any, path: str) -> str | dict[str, Any]:
@@ -103,6 +108,22 @@ def agent_fields(agent: Agent, type_name: str) -> dict[str, Any]:
             data[key] = value
     if agent.final_instruction != agent.default_final_instruction():
         data["final_instruction"] = agent.final_instruction
+    data.update(durable_fields(agent))
+    return data
+
+
+def durable_fields(agent: Agent) -> dict[str, Any]:
+    """The durable-run settings of an agent's spec: the checkpoint file, the tools that
+    need approval or are idempotent (tool specs do not carry these flags), the policy."""
+    data: dict[str, Any] = {}
+    if agent.checkpointer is not None:
+        data["checkpointer"] = str(agent.checkpointer.path)
+    for flag in FLAGS:
+        names = [t.name for t in agent.tools if getattr(t, flag)]
+        if names:
+            data[flag] = names
+    if agent.approval is not None:
+        data["approval"] = spec.function_ref(agent.approval)
     return data
 
 
@@ -110,15 +131,37 @@ def agent_options(ctx: SpecContext) -> dict[str, Any]:
     """Constructor arguments of an agent from its spec."""
     items = ctx.get("tools", list)
     limit = ctx.get("max_execution_time", (int, float), None)
+    tools = [tool_from_spec(item, f"{ctx.path}.tools[{i}]") for i, item in enumerate(items)]
     return {
         "model": ctx.runnable("model"),
-        "tools": [tool_from_spec(item, f"{ctx.path}.tools[{i}]") for i, item in enumerate(items)],
+        "tools": tools,
         "prompt": ctx.runnable("prompt", None),
         "memory": ctx.component("memory", None),
         "max_iterations": ctx.get("max_iterations", int, 10, minimum=1),
         "max_execution_time": None if limit is None else float(limit),
         "early_stopping": ctx.get("early_stopping", str, "force", choices=("force", "generate")),
         "final_instruction": ctx.get("final_instruction", str, None),
+        **durable_options(ctx, tools),
+    }
+
+
+def durable_options(ctx: SpecContext, tools: list[Any]) -> dict[str, Any]:
+    """The checkpointer and approval policy of an agent spec; marks its tools' flags."""
+    from agentkit.agents.checkpoint import SQLiteCheckpointer
+
+    names = [t.name for t in tools]
+    for flag in FLAGS:
+        listed = ctx.get(flag, list, [])
+        for i, name in enumerate(listed):
+            if name not in names:
+                raise SpecError(
+                    f"{ctx.path}.{flag}[{i}]", f"no tool named {name!r}; the tools are {names}"
+                )
+            tools[names.index(name)] = tools[names.index(name)].marked(**{flag: True})
+    path = ctx.get("checkpointer", str, None)
+    return {
+        "checkpointer": None if path is None else SQLiteCheckpointer(path),
+        "approval": ctx.function("approval") if "approval" in ctx.data else None,
     }
 
 

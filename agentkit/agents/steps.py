@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
-STOP_REASONS = ("max_iterations", "max_execution_time")
+from agentkit.agents.interrupts import Interrupted
+
+STOP_REASONS = ("max_iterations", "max_execution_time", "interrupted")
 
 
 @dataclass
@@ -49,12 +51,15 @@ class AgentResult(TypedDict):
     """What an agent's ``invoke`` returns.
 
     ``output`` is the final answer (or the stop message); ``stopped_reason`` is ``None``
-    when the model finished, else ``"max_iterations"`` or ``"max_execution_time"``.
+    when the model finished, else ``"max_iterations"`` or ``"max_execution_time"``, or
+    ``"interrupted"`` when a durable run paused: then ``output`` is empty and ``interrupt``
+    holds the :class:`~agentkit.agents.Interrupted` record (what the run waits for).
     """
 
     output: str
     steps: list[Step]
     stopped_reason: str | None
+    interrupt: NotRequired[Interrupted]
 
 
 def stop_message(reason: str, max_iterations: int, max_execution_time: float | None) -> str:

@@ -235,11 +235,40 @@ def plain(text: Any, limit: int | None = None) -> str:
 
 
 def source_line(source: Mapping[str, Any]) -> str:
-    """A citation as one Markdown line: number, title, score (the snippet goes below)."""
+    """A citation as one Markdown line: title and retrieval score (the passage goes below;
+    the list's order is the rank)."""
     title = plain(source.get("title") or source.get("source") or source.get("id") or "?", 120)
     score = source.get("score")
-    shown = f" · score {score:.3f}" if isinstance(score, int | float) else ""
+    shown = f" · retrieval score {score:.3f}" if isinstance(score, int | float) else ""
     return f"**{title}**{shown}"
+
+
+def _inline(text: str) -> str:
+    """Untrusted text escaped as :func:`plain` does, but keeping its outer spaces (it is a
+    piece of a line) and never read as a block (list, heading)."""
+    line = unlinked(re.sub(r"\s+", " ", text))
+    return "".join("\\" + c if c in PLAIN_ESCAPED else c for c in line)
+
+
+def highlighted(passage: str, start: int, end: int, context: int = 400) -> str:
+    """Markdown of ``passage`` with ``passage[start:end]`` highlighted, at most ``context``
+    characters either side. Every piece of the passage is escaped (:func:`_inline`): the
+    only markup is the highlight's own."""
+    if not 0 <= start < end <= len(passage):
+        return plain(passage)
+    left, right = max(0, start - context), min(len(passage), end + context)
+    before = ("…" if left else "") + passage[left:start]
+    after = passage[end:right] + ("…" if right < len(passage) else "")
+    span = passage[start:end].strip() or passage[start:end]
+    mark = f":orange-background[**{_inline(span)}**]"
+    tail = _inline(after)
+    tail = "\\" + tail if tail.startswith("(") else tail  # "](" would make a link
+    text = _inline(before) + mark + tail
+    block = LIST_START.match(text)
+    if block:  # as in plain: "1. x" or "- x" must not start a list
+        cut = block.end() - 1
+        text = text[:cut] + "\\" + text[cut:]
+    return text
 
 
 def stats_line(stats: Mapping[str, Any]) -> str:

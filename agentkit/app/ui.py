@@ -24,6 +24,7 @@ from agentkit.workspace.models import (
 )
 from agentkit.workspace.sessions import ChatSessions
 from agentkit.workspace.settings import AppSettings
+from agentkit.workspace.welcome import IndexSummary, summarize_index
 
 PENDING = "ak_pending"
 SIDEBAR_KEYS = ("ak_model", "ak_kind", "ak_k", "ak_temperature")
@@ -116,6 +117,39 @@ def current_chain(settings: AppSettings, sessions: ChatSessions) -> Any:
     return build_chain(chosen, answering_model(choice, index), index, HistoryMemory(sessions.store))
 
 
+def active_model() -> ModelChoice | None:
+    """The model chosen in the sidebar, or ``None`` when it cannot be loaded (see
+    :func:`model_problem`)."""
+    try:
+        return cached_model(st.session_state.get("ak_model", "auto"))
+    except Exception:
+        return None
+
+
+def model_problem(spec: str) -> str:
+    """Why the model ``spec`` cannot be used, as one Markdown message."""
+    try:
+        cached_model(spec)
+    except Exception as exc:
+        return (
+            f"Cannot use the model {plain(spec, 60)}: {plain(f'{type(exc).__name__}: {exc}', 300)}"
+            " — choose another model above (auto, extractive, ...)."
+        )
+    return ""
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def cached_summary(index_dir: str, version: float) -> IndexSummary:
+    return summarize_index(index_dir)
+
+
+def index_summary(settings: AppSettings) -> IndexSummary | None:
+    """Documents, chunks, embedder and sample questions of the index (``None``: none)."""
+    if not has_index(settings):
+        return None
+    return cached_summary(str(settings.index), index_version(settings.index))
+
+
 # --- the sidebar ------------------------------------------------------------------------
 
 
@@ -143,19 +177,18 @@ def sidebar(settings: AppSettings) -> None:
             "extractive reader. Or type hf:<id>, ollama:<model>, openai:<model>.",
             accept_new_options=True,
         )
-        try:
-            choice = cached_model(state["ak_model"])
-        except Exception as exc:
-            st.error(plain(f"{type(exc).__name__}: {exc}"))
-            return
-        st.caption(f"Active: **{plain(choice.backend)}** — {plain(choice.reason)}")
+        choice = active_model()
+        if choice is None:  # one message; the other controls stay usable
+            st.error(model_problem(state["ak_model"]))
+        else:
+            st.caption(f"Active: **{plain(choice.backend)}** — {plain(choice.reason)}")
         kinds = ["rag", "agent", "chat"] if has_index(settings) else ["agent", "chat"]
-        if not choice.generative:
+        if choice is not None and not choice.generative:
             kinds = [k for k in kinds if k != "agent"]
         if state.get("ak_kind") not in kinds and kinds:
             state["ak_kind"] = kinds[0]
         st.radio("Chain", kinds, key="ak_kind", format_func=KIND_LABELS.__getitem__)
-        if not choice.generative:
+        if choice is not None and not choice.generative:
             st.info(ENABLE_GENERATIVE)
         if not has_index(settings):
             st.info("No index yet: add documents on the Documents page to ask about them.")

@@ -25,6 +25,8 @@ from agentkit.core.refs import ENV_VAR as IMPORTS_ENV
 
 DEFAULT_HOST = "127.0.0.1"
 MIN_TOKEN_LENGTH = 16
+# No "Deploy" button nor developer options in the toolbar.
+CLIENT_FLAGS = ("--client.toolbarMode", "minimal")
 TOKEN_HINT = "make one with: python -c 'import secrets; print(secrets.token_urlsafe(24))'"
 
 
@@ -95,7 +97,7 @@ def streamlit_command(
     from agentkit.workspace.settings import main_script
 
     command = [sys.executable, "-m", "streamlit", "run", str(main_script())]
-    command += ["--browser.gatherUsageStats", "false", "--server.address", host]
+    command += ["--browser.gatherUsageStats", "false", "--server.address", host, *CLIENT_FLAGS]
     if headless:
         command += ["--server.headless", "true"]
     if port is not None:
@@ -153,9 +155,8 @@ def app(
         "chain": chain, "index": index, "history": history, "runs": runs,
         "model": model, "embedder": embedder,
     }  # fmt: skip
-    settings = AppSettings.load((), os.environ).updated(
-        **{key: value for key, value in values.items() if value is not None}
-    )
+    given = [f"--{key}={value}" for key, value in values.items() if value is not None]
+    settings = AppSettings.load(given, os.environ)  # history and uploads follow the index
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.getcwd(), env.get("PYTHONPATH")]))
     if allow_imports:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -57,7 +58,7 @@ def ingest(
     folder = index.expanduser()
     # an index keeps its own embedder; one asked for must match it (the Ingestor checks)
     chosen = make_embedder(embedder) if embedder is not None else index_embedder(folder)
-    settings = {
+    settings: dict[str, Any] = {
         "progress": progress,
         "glob": glob,
         "exclude": exclude or (),

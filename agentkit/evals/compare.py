@@ -111,11 +111,13 @@ def warmth_warnings(a: EvalRun, b: EvalRun, keys: list[str]) -> list[str]:
     if not any(k.startswith(("latency", "ttft")) for k in keys):
         return []
     wa, wb = _warmth(a), _warmth(b)
+    if wa is None and wb is None:
+        return []  # neither run recorded it (Python API runs, older runs): nothing to compare
     if wa is None or wb is None:
-        missing = " and ".join(n for n, w in (("A", wa), ("B", wb)) if w is None)
+        missing = "A" if wa is None else "B"
         return [
-            f"latency: {missing} did not record its cache warmth (an older run); a latency "
-            "difference may come from a cold vs warm start, not the chain"
+            f"latency: run {missing} did not record its cache warmth (an older run, or one "
+            "started from Python); a latency difference may come from a cold vs warm start"
         ]
     differ = sorted(k for k in {*wa, *wb} if wa.get(k) != wb.get(k))
     if not differ:

@@ -16,6 +16,7 @@ from agentkit.core.errors import UsageError
 
 ENV = "AGENTKIT_DATA_DIR"
 LEGACY_ENV = "AGENTKIT_SHARED_DATA"  # the earlier name, still read
+CHECKOUT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def data_dirs() -> list[Path]:
     """The data folders searched after an explicit path: ``$AGENTKIT_DATA_DIR`` (or the
     legacy ``$AGENTKIT_SHARED_DATA``), then ``../shared/data`` beside the checkout."""
     found = [Path(v).expanduser() for v in (os.environ.get(ENV), os.environ.get(LEGACY_ENV)) if v]
-    return [*found, Path(__file__).resolve().parents[2].parent / "shared" / "data"]
+    return [*found, CHECKOUT_DATA]
 
 
 def known(path: Path | str) -> KnownDataset | None:
@@ -66,9 +67,10 @@ def find_data(name: str | Path, explicit: str | Path | None = None) -> Path:
     ``name`` itself. Raises :class:`UsageError` listing the places tried and how to get it."""
     if explicit is not None:
         target = Path(explicit).expanduser()
-        if target.exists():
-            return target
-        raise missing_data(known(target) or known(name), [target], explicit=True)
+        dataset = known(target) or known(name)
+        if target.exists() or dataset is None:
+            return target  # a file of the user's own: its loader names what is wrong
+        raise missing_data(dataset, [target], explicit=True)
     dataset = known(name)
     relative = Path(dataset.name) if dataset else Path(Path(name).name)
     tried = [folder / relative for folder in data_dirs()]

@@ -1,7 +1,11 @@
 """The self-contained HTML report of a run: summary, plots, worst examples with traces.
 
-One file, inline CSS and SVG, no JavaScript and nothing fetched from elsewhere. Every piece
-of text from the data, the chain or the model is HTML-escaped (model output is untrusted).
+One file, inline CSS and SVG and one small inline script (it filters the examples table;
+it never inserts markup), nothing fetched from elsewhere. Every piece of text from the
+data, the chain or the model is HTML-escaped (model output is untrusted). The summary is
+the compact table with the metric legend (:mod:`agentkit.evals.legend`); sums, tokens and
+the other timing sit in a collapsed details section. Long example lists collapse: the
+worst few open, the rest folded, and every example in a filterable table.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ USAGE_KEYS = frozenset(
 )
 LOWER_IS_BETTER = frozenset({"wer", "cer", "levenshtein", "perplexity", "cost_usd"})
 WORST = 20
+WORST_OPEN = 3  # worst examples shown unfolded
 TABLE_ROWS = 2000
+FOLD_ROWS = 25  # a longer examples table starts folded
 CELL_CHARS = 160
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
@@ -34,8 +40,15 @@ text-align:left;vertical-align:top;overflow-wrap:break-word}th{background:#f4f4f
 .plots{display:flex;flex-wrap:wrap;gap:12px}.plots svg{border:1px solid #eee}
 .ex{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;margin:1em 0}
 .err{color:#b00}.muted{color:#777}pre{white-space:pre-wrap;background:#f8f8f8;padding:.5em}
-ul.trace{font-size:.85em;margin:.2em 0}
+ul.trace{font-size:.85em;margin:.2em 0}.legend{color:#555;font-size:.9em}
+details.ex>summary{cursor:pointer}input.filter{margin:.5em 0;padding:3px;width:22em}
 """
+FILTER_JS = (
+    "document.querySelectorAll('input.filter').forEach(function(box){"
+    "box.addEventListener('input',function(){var q=box.value.toLowerCase();"
+    "document.querySelectorAll('#examples tr.row').forEach(function(tr){"
+    "tr.style.display=tr.textContent.toLowerCase().indexOf(q)<0?'none':'';});});});"
+)
 
 
 def primary_key(keys: Sequence[str]) -> str | None:
@@ -60,28 +73,36 @@ def _cut(text: str, limit: int = CELL_CHARS) -> str:
 
 def render_report(run: EvalRun, title: str | None = None) -> str:
     """The report as one HTML string."""
+    from agentkit.evals.legend import compact, legend
+
     meta, summary = run.meta, run.summary
     chain = (meta.get("chain") or {}).get("name", "chain")
-    dataset = (meta.get("dataset") or {}).get("path", "")
-    heading = title or f"Eval report: {chain} on {Path(dataset).name or 'dataset'}"
+    dataset = Path((meta.get("dataset") or {}).get("path", "")).name or "dataset"
+    suite = meta.get("suite")
+    heading = title or (f"{suite}: " if suite else "Eval report: ") + f"{chain} on {dataset}"
     scores = [flat_scores(r) for r in run.records]
     keys = list(summary.get("metrics", {}))
     ranked = [k for k in keys if k not in USAGE_KEYS and not k.endswith(("_sum", "_error"))]
     main = primary_key([k for k in ranked if any(k in s for s in scores)])
+    means, details = compact(summary)
     body = [
         f"<h1>{escape(heading)}</h1>",
         _overview(run),
         "<h2>Summary</h2>",
-        _table(["metric", "value"], [[escape(k), _num(v)] for k, v in summary["metrics"].items()]),
+        _table(["metric", "mean"], [[escape(k), _num(v)] for k, v in means.items()]),
+        f'<p class="legend">{escape(legend(summary, run.records))}</p>',
     ]
-    if summary.get("timing"):
-        body.append("<h3>Timing</h3>")
-        rows = [[escape(k), _num(v)] for k, v in summary["timing"].items()]
-        body.append(_table(["measure", "value"], rows))
+    if details:
+        rows = [[escape(k), _num(v)] for k, v in details.items()]
+        body.append(
+            "<details><summary>Sums, tokens and timing</summary>"
+            + _table(["measure", "value"], rows)
+            + "</details>"
+        )
     body += ["<h2>Plots</h2>", _plots(run, scores, ranked, main)]
     if main is not None:
         body += [f"<h2>Worst examples by {escape(main)}</h2>", _worst(run, scores, main)]
-    body += ["<h2>All examples</h2>", _all_examples(run, scores, ranked[:6])]
+    body += [f"<h2>All examples ({len(run.records)})</h2>", _all_examples(run, scores, ranked[:6])]
     body += [
         "<h2>Run metadata</h2>",
         "<details><summary>run.json</summary>"
@@ -91,8 +112,16 @@ def render_report(run: EvalRun, title: str | None = None) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(heading)}</title><style>{CSS}</style></head><body>"
         + "\n".join(body)
-        + "</body></html>\n"
+        + f"<script>{FILTER_JS}</script></body></html>\n"
     )
+
+
+def gold_answers(record: Mapping[str, Any]) -> list[str]:
+    """The record's gold answers, each once (SQuAD repeats the same answer per annotator)."""
+    seen: dict[str, None] = {}
+    for answer in record.get("answers") or []:
+        seen.setdefault(str(answer).strip(), None)
+    return [a for a in seen if a]
 
 
 def _overview(run: EvalRun) -> str:
@@ -156,16 +185,31 @@ def _worst(run: EvalRun, scores: list[dict[str, float]], key: str) -> str:
     sign = -1.0 if key in LOWER_IS_BETTER else 1.0
     scored = [(sign * s[key], i) for i, s in enumerate(scores) if key in s]
     chosen = [i for _, i in sorted(scored)[:WORST]]
-    return "".join(_example(run.records[i], scores[i]) for i in chosen) or "<p>none</p>"
+    if not chosen:
+        return "<p>none</p>"
+    shown = [
+        _example(run.records[i], scores[i], key, open_=n < WORST_OPEN) for n, i in enumerate(chosen)
+    ]
+    note = (
+        f"<p class='muted'>The {len(chosen)} lowest of {len(scored)}; the first {WORST_OPEN} "
+        "open, click the others to unfold.</p>"
+        if len(chosen) > WORST_OPEN
+        else ""
+    )
+    return note + "".join(shown)
 
 
-def _example(record: Mapping[str, Any], scores: Mapping[str, float]) -> str:
+def _example(
+    record: Mapping[str, Any], scores: Mapping[str, float], key: str = "", open_: bool = True
+) -> str:
     pred = record.get("prediction") or {}
+    score = f"{escape(key)} = {_num(scores[key])} · " if key in scores else ""
     parts = [
-        f'<div class="ex"><b>{escape(str(record.get("id")))}</b>'
-        f' <span class="muted">{escape(str(record.get("category") or ""))}</span>',
+        f'<details class="ex"{" open" if open_ else ""}><summary>{score}'
+        f"<b>{escape(str(record.get('id')))}</b> {_cut(str(record.get('question', '')), 100)}"
+        f' <span class="muted">{escape(str(record.get("category") or ""))}</span></summary>',
         f"<p><b>Question:</b> {escape(str(record.get('question', '')))}</p>",
-        f"<p><b>Gold:</b> {escape(' | '.join(record.get('answers') or ['(no answer)']))}</p>",
+        f"<p><b>Gold:</b> {escape(' | '.join(gold_answers(record)) or '(no answer)')}</p>",
         f"<p><b>Prediction:</b> {escape(str(pred.get('text', '')))}</p>",
     ]
     if pred.get("error"):
@@ -178,7 +222,7 @@ def _example(record: Mapping[str, Any], scores: Mapping[str, float]) -> str:
         parts.append(f"<p><b>Retrieved:</b> {escape(', '.join(pred['retrieved_ids'][:10]))}</p>")
     if pred.get("spans"):
         parts.append(f"<details><summary>trace</summary>{trace_html(pred['spans'])}</details>")
-    parts.append("</div>")
+    parts.append("</details>")
     return "".join(parts)
 
 
@@ -216,19 +260,23 @@ def _all_examples(run: EvalRun, scores: list[dict[str, float]], keys: list[str])
     rows = []
     for record, s in list(zip(run.records, scores, strict=True))[:TABLE_ROWS]:
         pred = record.get("prediction") or {}
-        rows.append(
-            [
-                escape(str(record.get("id"))),
-                _cut(str(record.get("question", "")), 100),
-                _cut(" | ".join(record.get("answers") or []), 60),
-                _cut(str(pred.get("text", "")), 100)
-                + (' <span class="err">error</span>' if pred.get("error") else ""),
-                *[_num(s[k]) if k in s else "" for k in keys],
-            ]
-        )
+        cells = [
+            escape(str(record.get("id"))),
+            _cut(str(record.get("question", "")), 100),
+            _cut(" | ".join(gold_answers(record)), 60),
+            _cut(str(pred.get("text", "")), 100)
+            + (' <span class="err">error</span>' if pred.get("error") else ""),
+            *[_num(s[k]) if k in s else "" for k in keys],
+        ]
+        rows.append('<tr class="row">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    head = "".join(f"<th>{escape(h)}</th>" for h in ["id", "question", "gold", "prediction", *keys])
+    table = f'<table id="examples"><tr>{head}</tr>{"".join(rows)}</table>'
     more = len(run.records) - TABLE_ROWS
     note = f"<p class='muted'>{more} more in results.jsonl</p>" if more > 0 else ""
-    return _table(["id", "question", "gold", "prediction", *keys], rows) + note
+    box = '<input class="filter" type="search" placeholder="filter by id, question, answer...">'
+    if len(rows) <= FOLD_ROWS:
+        return box + table + note
+    return f"<details><summary>Show all {len(rows)} rows</summary>{box}{table}{note}</details>"
 
 
 def write_report(run: EvalRun, path: str | Path, title: str | None = None) -> Path:

@@ -21,6 +21,7 @@ from agentkit.core import spec
 from agentkit.core.compose import Lambda
 from agentkit.core.config import RunConfig, ensure_config
 from agentkit.core.errors import UsageError
+from agentkit.core.graph import Graph
 from agentkit.core.flow import Call, Flow, FlowGen, Gather, run_flow
 from agentkit.core.runnable import Runnable
 from agentkit.retrievers.base import Embedder, Retriever, _query_from, check_k
@@ -112,6 +113,10 @@ class HybridRetriever(Flow[str, list[Document]], Retriever):
         self.fusion, self.rrf_k = fusion, float(rrf_k)
         self.embedder, self.mmr_lambda = embedder, float(mmr_lambda)
         self._members = [m.bind(k=fetch_k) if isinstance(m, Retriever) else m for m in members]
+
+    def graph(self) -> Graph:
+        """This retriever fanning out to its members, joined where their results fuse."""
+        return Graph.fan_out(self, [m.graph() for m in self.retrievers])
 
     def flow(self, input: str, config: RunConfig) -> FlowGen:
         if isinstance(input, Mapping):

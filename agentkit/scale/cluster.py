@@ -105,3 +105,21 @@ def check_executor(
         if given:
             raise UsageError(f"{given[0]} applies to --executor ray only; add --executor ray")
     return executor
+
+
+STARTUP_TIMEOUT_S = 300.0
+
+
+def wait_ready(ray: Any, refs: list[Any], what: str, timeout: float | None = None) -> list[Any]:
+    """The results of the actors' first calls; a UsageError when they are not all placed
+    and started within ``timeout`` seconds (default :data:`STARTUP_TIMEOUT_S`; asking for
+    more CPUs or GPUs than the cluster has leaves actors waiting forever otherwise)."""
+    timeout = STARTUP_TIMEOUT_S if timeout is None else timeout
+    done, waiting = ray.wait(refs, num_returns=len(refs), timeout=timeout)
+    if waiting:
+        have = {k: v for k, v in ray.cluster_resources().items() if k in ("CPU", "GPU")}
+        raise UsageError(
+            f"only {len(done)} of {len(refs)} {what} actors started within {timeout:g} s; the "
+            f"cluster has {have}. Ask for fewer --actors or --gpus-per-actor, or add nodes"
+        )
+    return list(ray.get(refs))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentkit.core.errors import UsageError
 from agentkit.core.refs import AllowImports
-from agentkit.scale.cluster import ray_module
+from agentkit.scale.cluster import ray_module, wait_ready
 from agentkit.scale.specs import load_portable, policy_of, portable, raise_reported, reported
 
 if TYPE_CHECKING:
@@ -80,7 +80,11 @@ class RayEmbedder:
         ray = ray_module()
         actor = ray.remote(num_cpus=self.cpus, num_gpus=self.gpus)(EmbedWorker)
         self._pool = [actor.remote(self.spec, self.policy) for _ in range(self.actors)]
-        infos = ray.get([a.info.remote() for a in self._pool])
+        try:
+            infos = wait_ready(ray, [a.info.remote() for a in self._pool], "embedding")
+        except UsageError:
+            self.close()
+            raise
         failed = [i for i in infos if isinstance(i, str)]
         if failed:
             self.close()

@@ -20,7 +20,7 @@ from agentkit.core.errors import UsageError
 from agentkit.core.refs import AllowImports
 from agentkit.evals.records import Example
 from agentkit.scale.cap import shared_cap
-from agentkit.scale.cluster import connected, ray_module
+from agentkit.scale.cluster import connected, ray_module, wait_ready
 from agentkit.scale.embed import _check_pool
 from agentkit.scale.specs import load_portable, policy_of, portable, raise_reported, reported
 
@@ -159,7 +159,8 @@ class RayEvalExecutor:
         unknown = sorted(set(options) - set(RUNNER_OPTIONS))
         if unknown:
             raise UsageError(
-                f"{unknown[0]!r} cannot be sent to Ray workers; allowed: {', '.join(RUNNER_OPTIONS)}"
+                f"{unknown[0]!r} cannot be sent to Ray workers; "
+                f"allowed: {', '.join(RUNNER_OPTIONS)}"
             )
         self.policy = policy_of(allow_imports)
         self.chain = portable(chain, "chain")
@@ -170,6 +171,7 @@ class RayEvalExecutor:
         self._load: list[int] = []
         self._pending: list[tuple[int, Example, asyncio.Future[dict[str, Any]]]] = []
         self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Future[None]] = set()
 
     def start(self) -> RayEvalExecutor:
         """Start the actors and wait until each has built its chain and metrics."""
@@ -181,7 +183,11 @@ class RayEvalExecutor:
             for _ in range(self.actors)
         ]
         self._load = [0] * self.actors
-        failures = ray.get([a.ready.remote() for a in self._pool])
+        try:
+            failures = wait_ready(ray, [a.ready.remote() for a in self._pool], "eval")
+        except UsageError:
+            self.close()
+            raise
         if any(failures):
             self.close()
             raise_reported(next(f for f in failures if f), "building the chain and metrics")
@@ -221,7 +227,8 @@ class RayEvalExecutor:
             self._load[n] += len(items)
             payload = [(i, ex.to_dict()) for i, ex, _ in items]
             ref = self._pool[n].run_batch.remote(payload)
-            asyncio.ensure_future(self._collect(n, ref, [f for _, _, f in items]))
+            # held until done (the loop keeps weak references only); _collect drops it
+            self._tasks.add(asyncio.ensure_future(self._collect(n, ref, [f for _, _, f in items])))
 
     async def _collect(self, n: int, ref: Any, futures: list[asyncio.Future[Any]]) -> None:
         try:
@@ -234,6 +241,7 @@ class RayEvalExecutor:
             return
         finally:
             self._load[n] -= len(futures)
+            self._tasks.discard(asyncio.current_task())
         for future, record in zip(futures, records, strict=True):
             if not future.done():
                 future.set_result(record)
@@ -284,7 +292,9 @@ def ray_run_eval(
     runner = EvalRunner(chain, local, concurrency=concurrency, **options)  # checks options
     sent = {**options, "concurrency": concurrency}
     with connected(address, runtime_env=runtime_env) as ray:
-        count = actors or max(1, int(ray.cluster_resources().get("CPU", 1) // max(cpus_per_actor, 1e-9)))
+        count = actors or max(
+            1, int(ray.cluster_resources().get("CPU", 1) // max(cpus_per_actor, 1e-9))
+        )
         executor = RayEvalExecutor(
             chain,
             spec,

@@ -63,7 +63,9 @@ def ray_ingest(
 
         embedder = default_embedder()  # the model loads on the actors, not here
     with connected(address, runtime_env=runtime_env) as ray:
-        count = actors if actors is not None else default_actors(ray, cpus_per_actor, gpus_per_actor)
+        count = (
+            actors if actors is not None else default_actors(ray, cpus_per_actor, gpus_per_actor)
+        )
         used, pool = distributed(
             embedder,
             actors=count,

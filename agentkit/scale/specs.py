@@ -23,7 +23,9 @@ def portable(component: Any, what: str) -> dict[str, Any]:
             "types or a 'module:function' factory (see docs/scale-out.md)",
         ) from e
     if not isinstance(data, dict):
-        raise SpecError(what, f"{type(component).__name__}.to_dict() returned {type(data).__name__}")
+        raise SpecError(
+            what, f"{type(component).__name__}.to_dict() returned {type(data).__name__}"
+        )
     return data
 
 

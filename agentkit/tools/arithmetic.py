@@ -280,4 +280,5 @@ DESCRIPTION = (
     "expression, e.g. 2 * (3 + 4) or 25% of 300."
 )
 calculator = FunctionTool(calculate, name="calculator", description=DESCRIPTION)
+calculator.idempotent = True  # pure: safe to run again after a crash
 register_tool("calculator", calculator)

@@ -67,5 +67,6 @@ def now(timezone: str | None = None) -> str:
 
 today_tool = FunctionTool(today, name="today")
 now_tool = FunctionTool(now, name="now")
+today_tool.idempotent = now_tool.idempotent = True  # read-only
 register_tool("today", today_tool)
 register_tool("now", now_tool)

@@ -43,6 +43,8 @@ def cite(documents: list[Any], snippet_chars: int) -> str:
 class RetrieverTool(FunctionTool):
     """A retriever (a Runnable from a query to documents) as a tool."""
 
+    idempotent = True  # read-only: safe to run again after a crash
+
     def __init__(
         self,
         retriever: Runnable[Any, Any],

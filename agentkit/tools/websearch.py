@@ -50,6 +50,7 @@ class WebSearchTool(FunctionTool):
     """
 
     spec_name = "web_search"
+    idempotent = True  # read-only: safe to run again after a crash
 
     def __init__(
         self,

@@ -57,6 +57,7 @@ class WikipediaTool(FunctionTool):
     """
 
     spec_name = "wikipedia"
+    idempotent = True  # read-only: safe to run again after a crash
 
     def __init__(
         self,

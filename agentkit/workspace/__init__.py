@@ -9,6 +9,7 @@ the commands (:mod:`agentkit.commands`) both import it; it imports neither.
 - :mod:`~agentkit.workspace.chains`: the built-in chains (``rag`` is the index's own
   ``qa_chain``) and their prompt texts.
 - :mod:`~agentkit.workspace.turns`: one chat turn run in a worker, its tokens and steps.
+- :mod:`~agentkit.workspace.approvals`: agents that pause for approval: answers, resumes.
 - :mod:`~agentkit.workspace.sources`: the sources of an answer, as plain dicts.
 - :mod:`~agentkit.workspace.sessions`: chat sessions in the SQLite history.
 - :mod:`~agentkit.workspace.documents`: uploads, ingestion per file, listing, deletion.

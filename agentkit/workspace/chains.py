@@ -28,6 +28,12 @@ if TYPE_CHECKING:
 
 KINDS = ("rag", "agent", "chat")
 KIND_LABELS = {"rag": "Ask the documents", "agent": "Agent with tools", "chat": "Chat"}
+NO_FREE_CHAT = (
+    "Free chat needs a generative model, and the active model is the offline reader: it "
+    "answers questions from your documents by quoting the passage that holds the answer. "
+    "Choose 'Ask the documents' in the sidebar to ask about your documents, or pick a "
+    "generative model (a running Ollama server with 'auto', hf:..., openai:...) to chat."
+)
 
 
 class HistoryMemory:
@@ -182,6 +188,7 @@ def build_chain(
     index when it has documents. ``model`` answers as given: for the extractive reader
     sharing the index's embedder, pass :meth:`Index.reader` (see
     :func:`agentkit.workspace.models.answering_model`)."""
+    reads = callable(getattr(model, "read", None))  # a reader: picks passages, writes nothing
     if settings.temperature is not None and hasattr(model, "params"):
         model = model.bind(temperature=settings.temperature)
     prompts = chain_prompts(settings)
@@ -199,6 +206,11 @@ def build_chain(
         )
     if settings.kind == "chat":
         from agentkit.chains.conversation import ConversationChain
+
+        if reads:  # free chat would return document sentences: say what it can do instead
+            from agentkit.core.compose import Lambda
+
+            return Lambda(lambda _: NO_FREE_CHAT, name="no generative model")
 
         if memory is None:
             from agentkit.memory import InMemoryHistoryStore

@@ -32,16 +32,54 @@ class Param:
     value: Any
 
 
+NODE_STYLES = {
+    "retriever": "#dbeafe",
+    "model": "#fde68a",
+    "reader": "#fde68a",
+    "prompt": "#e9d5ff",
+    "tool": "#bbf7d0",
+    "join": "#e5e7eb",
+}
+
+
 @dataclass(frozen=True)
 class GraphView:
     mermaid: str
     ascii: str
     yaml: str | None
     yaml_error: str | None = None
+    dot: str = ""
+
+
+def dot_label(text: str, limit: int = 60) -> str:
+    """``text`` as a quoted DOT string: one line, cut to ``limit``, quotes and backslashes
+    escaped (a node name is data; it must not end the string or add attributes)."""
+    line = " ".join(str(text).split())
+    if len(line) > limit:
+        line = line[: limit - 1] + "…"
+    return '"' + line.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def to_dot(graph: Any) -> str:
+    """A chain graph as Graphviz DOT (top to bottom, nodes coloured by kind), which the app
+    renders in the browser (``st.graphviz_chart``: no Graphviz install, no network)."""
+    lines = [
+        "digraph chain {",
+        '  rankdir=TB; bgcolor="transparent";',
+        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fillcolor="#f3f4f6"];',
+    ]
+    for node in graph.nodes:
+        fill = NODE_STYLES.get(node.kind, "#f3f4f6")
+        label = dot_label(f"{node.name}\u2002({node.kind})")
+        lines.append(f'  {node.id} [label={label}, fillcolor="{fill}"];')
+    lines += [f"  {a} -> {b};" for a, b in graph.edges]
+    lines.append("}")
+    return "\n".join(lines)
 
 
 def graph_view(chain: Any) -> GraphView:
-    """The chain's graph as Mermaid and ASCII, and its spec as YAML (or why it has none)."""
+    """The chain's graph as DOT, Mermaid and ASCII, and its spec as YAML (or why it has
+    none)."""
     import yaml
 
     graph = chain.graph()
@@ -50,7 +88,7 @@ def graph_view(chain: Any) -> GraphView:
         error = None
     except (AgentkitError, TypeError, ValueError) as exc:
         text, error = None, f"{type(exc).__name__}: {exc}"
-    return GraphView(graph.to_mermaid(), graph.to_ascii(), text, error)
+    return GraphView(graph.to_mermaid(), graph.to_ascii(), text, error, to_dot(graph))
 
 
 # --- built-in chains --------------------------------------------------------------------

@@ -163,3 +163,53 @@ def trace_lines(record: Mapping[str, Any]) -> list[str]:
         status = f"error: {span['error']}" if span.get("error") else f"{took * 1000:.1f} ms"
         lines.append(f"{'  ' * depth(span)}{span.get('name')} [{span.get('kind')}] {status}")
     return lines
+
+
+TOP_N = 10  # categories shown at each end when there are too many to read in one chart
+
+
+def example_ids(folder: Path) -> frozenset[str]:
+    """The example ids of the run in ``folder`` (unreadable lines are skipped)."""
+    ids: set[str] = set()
+    try:
+        with (folder / RESULTS_FILE).open(encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(record, Mapping) and record.get("id") is not None:
+                    ids.add(str(record["id"]))
+    except OSError:
+        return frozenset()
+    return frozenset(ids)
+
+
+def comparable(runs: Sequence[RunInfo], baseline: RunInfo) -> list[RunInfo]:
+    """The runs that share at least one example with ``baseline`` (itself excluded):
+    the only ones a paired comparison can use."""
+    mine = example_ids(baseline.path)
+    return [r for r in runs if r.path != baseline.path and mine & example_ids(r.path)]
+
+
+def score_rows(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """An example's scores as table rows (``metric``, ``value``), nested keys flattened."""
+    return [{"metric": key, "value": value} for key, value in flat_scores(record).items()]
+
+
+def category_scores(
+    categories: Mapping[str, Any], key: str, n: int = TOP_N
+) -> tuple[dict[str, float], str]:
+    """``{category: score}`` for a bar chart that stays readable: every category when
+    there are at most ``2 n``, else the best ``n`` and the worst ``n``; and a caption
+    saying which."""
+    scores = {
+        str(name): float(row[key])
+        for name, row in categories.items()
+        if isinstance(row, Mapping) and isinstance(row.get(key), int | float)
+    }
+    if len(scores) <= 2 * n:
+        return scores, f"{key} by category"
+    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    kept = dict(ranked[:n] + ranked[-n:])
+    return kept, f"{key} by category: the best {n} and the worst {n} of {len(scores)}"

@@ -15,7 +15,9 @@ its arguments, which any local user can read in the process list (see
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -44,6 +46,22 @@ def main_script() -> Path:
     return Path(__file__).resolve().parents[1] / "app" / "main.py"
 
 
+def history_file(home: Path, index: Path, chain: str | None) -> Path:
+    """The chat history of one index and chain: ``<home>/chats/<index name>-<hash>.sqlite``
+    (the hash of the index's absolute path and the chain), so the chats of two indexes, or
+    of a custom chain and the built-in ones, never mix."""
+    where = str(index.expanduser().resolve())
+    digest = hashlib.sha256(f"{where}\n{chain or ''}".encode()).hexdigest()[:10]
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", index.name).strip("-")[:40] or "index"
+    return home / "chats" / f"{name}-{digest}.sqlite"
+
+
+def uploads_folder(index: Path) -> Path:
+    """Where uploads for ``index`` are saved: the sibling folder ``<index>-uploads``."""
+    index = index.expanduser()
+    return index.parent / f"{index.name or 'index'}-uploads"
+
+
 @dataclass(frozen=True)
 class AppSettings:
     """What one app process works on.
@@ -51,9 +69,11 @@ class AppSettings:
     Attributes:
         chain: a chain spec file or ``module:function`` (``None``: the built-in chains).
         index: the index folder the built-in chains search and the Documents page fills.
-        history: the SQLite file of chat sessions (shared with ``agentkit chat``).
+        history: the SQLite file of chat sessions; by default one per index and chain
+            (:func:`history_file`).
         runs: the folder whose eval runs the Evaluations page lists.
-        uploads: where uploaded files are saved before they are ingested.
+        uploads: where uploaded files are saved before they are ingested; by default next
+            to the index (:func:`uploads_folder`).
         model: the model spec the sidebar starts with (``auto`` by default).
         embedder: the embedder of a new index: ``default`` (MiniLM) or ``hashing``.
         max_upload_mb: the size limit of one uploaded file.
@@ -79,27 +99,34 @@ class AppSettings:
     @classmethod
     def defaults(cls, environ: Mapping[str, str] | None = None) -> AppSettings:
         home = app_home(environ)
+        index = home / "index"
         return cls(
-            index=home / "index",
-            history=home / "history.sqlite",
+            index=index,
+            history=history_file(home, index, None),
             runs=Path("runs"),
-            uploads=home / "uploads",
+            uploads=uploads_folder(index),
         )
 
     @classmethod
     def load(
         cls, argv: Sequence[str] = (), environ: Mapping[str, str] | None = None
     ) -> AppSettings:
-        """Settings from command-line arguments over environment variables over defaults."""
+        """Settings from command-line arguments over environment variables over defaults.
+        The history and uploads not given follow the index (and chain) given."""
         env = os.environ if environ is None else environ
-        settings = cls.defaults(env)
         values: dict[str, object] = {}
         for item in fields(cls):
             raw = env.get(ENV_PREFIX + item.name.upper())
             if raw:
                 values[item.name] = raw
         values.update({k: v for k, v in vars(_parser().parse_args(list(argv))).items() if v})
-        return settings.updated(**values)
+        settings = cls.defaults(env).updated(**values)
+        derived: dict[str, Path] = {}
+        if "history" not in values:
+            derived["history"] = history_file(app_home(env), settings.index, settings.chain)
+        if "uploads" not in values:
+            derived["uploads"] = uploads_folder(settings.index)
+        return replace(settings, **derived)
 
     def updated(self, **values: object) -> AppSettings:
         """A copy with some settings replaced (strings are converted)."""

@@ -1,8 +1,10 @@
 """The sources of an answer: the documents a chain used, as plain dicts a front end shows.
 
-Each source is ``{"id", "title", "source", "snippet", "score", "link"}``. ``link`` is the
-document's own ``url`` metadata when it is an http(s) address, else a link to the app's
-Documents page showing that document (``documents?doc=<source>``).
+Each source is ``{"id", "title", "source", "snippet", "passage", "score", "link"}``:
+``passage`` is the chunk's text (whitespace flattened, at most :data:`PASSAGE_CHARS`), where
+:mod:`agentkit.workspace.highlights` marks the answer. ``link`` is the document's own
+``url`` metadata when it is an http(s) address, else a link to the app's Documents page
+showing that chunk (``documents?doc=<source>&chunk=<id>``).
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from agentkit.workspace.highlights import flat
+
 DOCUMENT_KEYS = ("source_documents", "documents", "docs", "sources", "context")
 SNIPPET_CHARS = 300
+PASSAGE_CHARS = 2000
 DOCUMENTS_PAGE = "documents"
 
 
@@ -23,12 +28,13 @@ def _snippet(text: str) -> str:
     return flat if len(flat) <= SNIPPET_CHARS else flat[: SNIPPET_CHARS - 1].rstrip() + "…"
 
 
-def document_link(source: str, metadata: Mapping[str, Any]) -> str:
+def document_link(source: str, metadata: Mapping[str, Any], chunk: str | None = None) -> str:
     """Where a source's link points (see the module docstring)."""
     url = metadata.get("url")
     if isinstance(url, str) and url.startswith(("http://", "https://")):
         return url
-    return f"{DOCUMENTS_PAGE}?doc={quote(source, safe='')}"
+    link = f"{DOCUMENTS_PAGE}?doc={quote(source, safe='')}"
+    return link + (f"&chunk={quote(chunk, safe='')}" if chunk else "")
 
 
 def source_info(item: Any) -> dict[str, Any] | None:
@@ -54,8 +60,11 @@ def source_info(item: Any) -> dict[str, Any] | None:
         "title": str(title or "document"),
         "source": source,
         "snippet": _snippet(str(text)),
+        "passage": flat(str(text))[:PASSAGE_CHARS],
         "score": float(score) if isinstance(score, int | float) else None,
-        "link": document_link(source, metadata) if source else None,
+        "link": document_link(source, metadata, None if ident is None else str(ident))
+        if source
+        else None,
     }
 
 

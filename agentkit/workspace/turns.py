@@ -19,15 +19,16 @@ from typing import Any
 
 from agentkit.core.config import RunConfig
 from agentkit.core.errors import WiringError
-from agentkit.core.events import AgentStep, Output, Token
+from agentkit.core.events import AgentStep, NodeEnd, NodeError, NodeStart, Output, Token
 from agentkit.core.tracing import InMemoryTracer
 from agentkit.llms.messages import Message
+from agentkit.workspace.highlights import mark_sources
 from agentkit.workspace.sources import sources_of
 
 QUESTION_KEYS = ("question", "query", "input", "text", "q")
 HISTORY_KEYS = ("history", "chat_history")
 ANSWER_KEYS = ("result", "answer", "output", "response", "text")
-SPAN_KINDS = ("retriever", "model", "tool")
+SPAN_KINDS = ("retriever", "model", "reader", "tool")
 
 
 class TurnCancelled(Exception):
@@ -48,6 +49,7 @@ class TurnResult:
     stopped: bool = False
     error: str | None = None
     pending: dict[str, Any] | None = None  # a paused agent run (Interrupted.to_dict())
+    reader: dict[str, Any] = field(default_factory=dict)  # {"abstained", "confidence"}
 
     def metadata(self) -> dict[str, Any]:
         """What is stored with the assistant message (everything but the answer)."""
@@ -126,6 +128,8 @@ class Turn:
         self._first: float | None = None
         self._start = 0.0
         self.result: TurnResult | None = None
+        self._nodes: dict[str, dict[str, Any]] = {}  # run id -> step (see _node)
+        self._read: Any = None  # a reader's Answer, when a reader answered
 
     # --- control ------------------------------------------------------------------
 
@@ -259,7 +263,9 @@ class Turn:
             for event in events:
                 if self._cancel.is_set():
                     raise TurnCancelled()
-                if isinstance(event, Token):
+                if isinstance(event, NodeStart | NodeEnd | NodeError):
+                    self._node(event)
+                elif isinstance(event, Token):
                     self._sink(event.text)
                 elif isinstance(event, AgentStep):
                     self._emit("step", {"kind": "tool", **event.step.to_dict()})
@@ -269,18 +275,57 @@ class Turn:
             events.close()  # a cancelled turn: the run stops at its next event
         return None
 
+    def _node(self, event: NodeStart | NodeEnd | NodeError) -> None:
+        """Record a retriever, model, reader or tool run as a readable step (in start
+        order), and keep a reader's answer (its span and passage)."""
+        if event.kind not in SPAN_KINDS:
+            return
+        if isinstance(event, NodeStart):
+            self._nodes[event.run_id] = {
+                "kind": "span",
+                "name": event.name,
+                "span_kind": event.kind,
+                "started": time.perf_counter(),
+                "input": _bounded(readable(event.input)),
+                "output": "",
+                "error": None,
+            }
+            return
+        step = self._nodes.get(event.run_id)
+        if step is None:
+            return
+        step["seconds"] = time.perf_counter() - step.pop("started")
+        if isinstance(event, NodeEnd):
+            step["output"] = _bounded(readable(event.output))
+            if event.kind == "retriever" and isinstance(event.output, list):
+                step["documents"] = len(event.output)
+            if event.kind == "reader" and hasattr(event.output, "abstained"):
+                self._read = event.output
+        else:
+            step["error"] = event.error
+
+    def _node_steps(self) -> list[dict[str, Any]]:
+        return [
+            {**s, "seconds": s.get("seconds", 0.0)}
+            for s in self._nodes.values()
+            if "started" not in s  # unfinished (a cancelled run): left out
+        ]
+
     def _finish(self, output: Any, error: str | None, tracer: InMemoryTracer) -> None:
         streamed = "".join(e.value for e in self._events if e.kind == "token")
         answer = answer_of(output) if output is not None else streamed
-        steps = self.steps() or _span_steps(tracer)
+        steps = self.steps() or self._node_steps()
         prompt_tokens = completion_tokens = 0
         for span in tracer.spans:
             if span.kind == "model" and span.usage:
                 prompt_tokens += int(span.usage.get("prompt_tokens", 0))
                 completion_tokens += int(span.usage.get("completion_tokens", 0))
+        sources = sources_of(output) if output is not None else []
+        reader = mark_sources(answer, sources, self._read)
         result = TurnResult(
             answer=answer.strip(),
-            sources=sources_of(output) if output is not None else [],
+            sources=sources,
+            reader=reader,
             steps=steps,
             latency=time.perf_counter() - self._start,
             ttft=self._first,
@@ -307,25 +352,36 @@ def _is_agent(chain: Any) -> bool:
     return isinstance(chain, Agent | Resumption)
 
 
-def _span_steps(tracer: InMemoryTracer) -> list[dict[str, Any]]:
-    """The retriever, model and tool runs of a chain, in start order."""
-    spans = sorted(tracer.spans, key=lambda s: (s.start, s.id))
-    return [
-        {
-            "kind": "span",
-            "name": s.name,
-            "span_kind": s.kind,
-            "seconds": s.duration,
-            "input": _bounded(s.input),
-            "output": _bounded(s.output),
-            "error": s.error,
-        }
-        for s in spans
-        if s.kind in SPAN_KINDS
-    ]
-
-
 STEP_CHARS = 4000  # a step's input or output kept with the answer, at most
+
+
+def readable(value: Any) -> str:
+    """A step's input or output as a person reads it: documents as numbered titles with the
+    start of their text, messages as ``role: text`` lines, mappings as ``key: value``
+    lines, a reader's answer as its span and confidence; never a Python repr."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Message):
+        return f"{value.role}: {value.content}"
+    if hasattr(value, "abstained") and hasattr(value, "confidence"):  # a reader's Answer
+        shown = "(abstained)" if value.abstained else value.text
+        return f"{shown} · confidence {float(value.confidence):.2f}"
+    if hasattr(value, "finish_reason") and isinstance(getattr(value, "text", None), str):
+        return str(value.text)  # a ChatResult
+    if hasattr(value, "text") and hasattr(value, "source") and hasattr(value, "metadata"):
+        title = value.metadata.get("title") or value.source or value.id or "document"
+        text = " ".join(str(value.text).split())
+        return f"{title}: {text[:160]}{'…' if len(text) > 160 else ''}"
+    if isinstance(value, Mapping):
+        return "\n".join(f"{key}: {_indent(readable(item))}" for key, item in value.items())
+    if isinstance(value, Sequence):
+        items = [readable(item) for item in value]
+        return "\n".join(f"{i}. {_indent(item)}" for i, item in enumerate(items, 1))
+    return "" if value is None else str(value)
+
+
+def _indent(text: str) -> str:
+    return text.replace("\n", "\n   ")
 
 
 def _bounded(value: Any) -> Any:
@@ -336,3 +392,24 @@ def _bounded(value: Any) -> Any:
     if len(text) <= STEP_CHARS:
         return value
     return f"{text[:STEP_CHARS]} [... {len(text) - STEP_CHARS:,} more characters]"
+
+
+def summary(meta: Mapping[str, Any]) -> str:
+    """One line for a finished answer's collapsed status: what it did and how long it
+    took ("Retrieved 4 passages · 2 tool calls · 0.31 s")."""
+    steps = [s for s in meta.get("steps") or [] if isinstance(s, Mapping)]
+    parts: list[str] = []
+    counts = [s["documents"] for s in steps if isinstance(s.get("documents"), int)]
+    count = counts[0] if counts else len(meta.get("sources") or [])  # the outermost retriever
+    if counts or count:
+        parts.append(f"Retrieved {count} passage{'s' if count != 1 else ''}")
+    tools = [s for s in steps if s.get("kind") == "tool"]
+    if tools:
+        parts.append(f"{len(tools)} tool call{'s' if len(tools) != 1 else ''}")
+    reader = meta.get("reader") or {}
+    if reader.get("abstained"):
+        parts.append("no answer found")
+    latency = meta.get("latency")
+    if isinstance(latency, int | float):
+        parts.append(f"{latency:.2f} s")
+    return " · ".join(parts) or "Answered"

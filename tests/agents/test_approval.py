@@ -266,3 +266,72 @@ def test_the_server_returns_the_pending_call(tmp_path: Path) -> None:
     assert event["thread_id"].startswith("serve-") and sent == []
     assert '"finish_reason": "interrupted"' in streamed and '"kind": "approval"' in streamed
     assert agent.resume(event["thread_id"], approve())["output"].startswith("done: sent")
+
+
+class Crash(BaseException):
+    """Stands for the process dying inside a tool."""
+
+
+def test_a_crash_after_an_edit_keeps_the_edited_arguments(tmp_path: Path) -> None:
+    sent: list[dict[str, Any]] = []
+    crash = [True]
+
+    def send_mail(to: str, body: str) -> str:
+        """Send an e-mail."""
+        sent.append({"to": to, "body": body})
+        if crash.pop() if crash else False:
+            raise Crash()
+        return f"sent to {to}"
+
+    tool = Tool.from_function(send_mail).marked(requires_approval=True)
+    agent = ToolCallingAgent(one_call("send_mail", ARGS), [tool], checkpointer=store(tmp_path))
+    agent.invoke("mail bob", CONFIG)
+    new = {"to": "alice@example.com", "body": "hello"}
+    with pytest.raises(Crash):
+        agent.resume("t", edit(new))
+    doubt = agent.resume("t")["interrupt"]
+    assert doubt.kind == "in_doubt" and doubt.pending.args == new
+    assert agent.resume("t", approve())["output"] == "done: sent to alice@example.com"
+    assert sent == [new, new]
+
+
+def test_a_crash_after_an_answer_reruns_with_the_answer(tmp_path: Path) -> None:
+    runs: list[str] = []
+
+    def pick() -> str:
+        """Pick a color."""
+        color = interrupt("color?")
+        runs.append(color)
+        if len(runs) == 1:
+            raise Crash()
+        return f"picked {color}"
+
+    tool = Tool.from_function(pick).marked(idempotent=True)
+    agent = ToolCallingAgent(one_call("pick", {}), [tool], checkpointer=store(tmp_path))
+    assert agent.invoke("pick", CONFIG)["interrupt"].value == "color?"
+    with pytest.raises(Crash):
+        agent.resume("t", value="red")
+    assert agent.resume("t")["output"] == "done: picked red"  # not asked again
+    assert runs == ["red", "red"]
+
+
+def test_a_decision_committed_before_a_crash_is_not_asked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[dict[str, Any]] = []
+    agent = ToolCallingAgent(
+        one_call("send_mail", ARGS), [mailer(sent)], checkpointer=store(tmp_path)
+    )
+    agent.invoke("mail bob", CONFIG)
+    real_save = SQLiteCheckpointer.save
+
+    def dying_save(self: SQLiteCheckpointer, *args: Any, **kwargs: Any) -> None:
+        monkeypatch.setattr(SQLiteCheckpointer, "save", real_save)
+        raise Crash()  # the decision is committed, the state update is not
+
+    monkeypatch.setattr(SQLiteCheckpointer, "save", dying_save)
+    with pytest.raises(Crash):
+        agent.resume("t", approve())
+    assert sent == [] and agent.pending("t") is not None
+    assert agent.resume("t")["output"] == "done: sent to bob@example.com"
+    assert sent == [ARGS]

@@ -73,7 +73,8 @@ def button(at: Any, label: str) -> Any:
 
 def answers(app_home: Path, at: Any) -> list[str]:
     session = at.query_params["session"]
-    return [e.content for e in ChatSessions(app_home / "history.sqlite").entries(session)]
+    history = app_fixtures.history_of(app_home)
+    return [e.content for e in ChatSessions(history).entries(session)]
 
 
 def test_approve_reject_and_edit_in_the_chat_page(

@@ -230,8 +230,10 @@ def test_a_checkpoint_of_another_agent_is_refused(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_database_is_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("my notes\n")
-    with pytest.raises(UsageError, match="not a database"):
+    with pytest.raises(UsageError, match=r"the checkpoint file .*notes\.txt .*not a database"):
         SQLiteCheckpointer(path)
+    with pytest.raises(UsageError, match="not a regular file"):
+        SQLiteCheckpointer(tmp_path)
     assert path.read_text() == "my notes\n"
 
 
@@ -320,3 +322,37 @@ def test_a_tampered_pending_call_naming_a_ref_is_refused(tmp_path: Path) -> None
     with pytest.raises(CheckpointError, match="unknown tool 'os:system'"):
         agent.pending("t1")
     assert tools.log == before
+
+
+# --- specs keep the durable settings ------------------------------------------------
+
+
+def test_a_spec_keeps_the_checkpointer_the_tool_flags_and_the_policy(tmp_path: Path) -> None:
+    from agentkit.core import spec
+    from agentkit.core.errors import SpecError
+    from agentkit.llms.fake import FakeListModel
+    from agentkit.tools import get_tool
+
+    tools = [get_tool("calculator").marked(requires_approval=True), get_tool("today")]
+    tools[1] = tools[1].marked(idempotent=True)
+    agent = ToolCallingAgent(
+        FakeListModel(["hi"]),
+        tools,
+        checkpointer=SQLiteCheckpointer(tmp_path / "c.db"),
+        approval=json.loads,  # any importable function stands for a policy here
+    )
+    data = spec.dump(agent)
+    assert data["checkpointer"] == str(tmp_path / "c.db")
+    assert data["requires_approval"] == ["calculator"] and data["idempotent"] == ["today"]
+    assert data["approval"] == "json:loads"
+    loaded = spec.load(data, allow_imports=True)
+    assert isinstance(loaded, ToolCallingAgent) and loaded.checkpointer is not None
+    assert loaded.checkpointer.path == tmp_path / "c.db" and loaded.approval is json.loads
+    assert [(t.requires_approval, t.idempotent) for t in loaded.tools] == [
+        (True, False),
+        (False, True),
+    ]
+    with pytest.raises(SpecError, match=r"requires_approval\[0\].*no tool named 'rm'"):
+        spec.load({**data, "requires_approval": ["rm"]}, allow_imports=True)
+    with pytest.raises(SpecError, match="approval"):
+        spec.load(data)  # a policy outside agentkit is code: refused unless allowed

@@ -12,6 +12,7 @@ import pytest
 from agentkit.app import main_script
 
 PAGES = {
+    "chat": "pages/chat.py",
     "documents": "pages/documents.py",
     "evaluations": "pages/evaluations.py",
     "graph": "pages/graph.py",
@@ -27,6 +28,20 @@ def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("CHAIN", "INDEX", "HISTORY", "MODEL", "UPLOADS"):
         monkeypatch.delenv(f"AGENTKIT_APP_{name}", raising=False)
     return home
+
+
+def history_of(app_home: Path) -> Path:
+    """The chat history file the app uses in a test (one per index and chain)."""
+    import os
+
+    from agentkit.workspace.settings import AppSettings
+
+    return AppSettings.load((), os.environ).history
+
+
+def uploads_of(app_home: Path) -> Path:
+    """Where the app saves uploads for the default index (next to it)."""
+    return app_home / "index-uploads"
 
 
 @pytest.fixture

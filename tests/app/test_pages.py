@@ -10,6 +10,7 @@ import pytest
 
 from agentkit.workspace.sessions import ChatSessions
 from tests.app import fixtures
+from tests.app.conftest import PAGES, history_of, uploads_of
 from tests.app.test_runs_graphs import make_run
 
 RAG = "tests.app.fixtures:fake_rag_chain"
@@ -36,19 +37,24 @@ def test_chat_turn_shows_answer_sources_steps_and_stats(
     user, answer = at.chat_message
     assert user.name == "user" and answer.name == "assistant"
     assert user.markdown[0].value == "How big is the Amazon rainforest?"
-    assert answer.markdown[0].value == fixtures.ANSWER
+    assert fixtures.ANSWER in [m.value for m in answer.markdown]
     assert [e.label for e in at.main.expander] == ["Sources (2)"]
     shown = texts(at)
-    assert "**Amazon rainforest** · score 1.000" in shown
-    assert "covers 5,500,000 square kilometres (2,100,000 sq mi)" in shown
-    labels = [s.label for s in at.status]
-    assert len(labels) == 2
-    assert labels[0].startswith("1. StaticRetriever (") and labels[1].startswith(
-        "2. FakeListModel ("
+    assert "**Amazon rainforest** · retrieval score 1.000" in shown
+    # the passage holding the answer is shown with the answer's sentence highlighted
+    assert ":orange-background[**The Amazon rainforest covers 5,500,000 square" in shown
+    [status] = at.status  # one collapsed status per answer, its steps inside
+    assert status.label.startswith("Retrieved 2 passages · ") and status.label.endswith(" s")
+    steps = [m.value for m in status.markdown]
+    assert steps[0].startswith("**1. StaticRetriever (") and steps[1].startswith(
+        "**2. FakeListModel ("
     )
+    outputs = [t.value for t in status.text]
+    assert any(o.startswith("1. Amazon rainforest: The Amazon rainforest covers") for o in outputs)
+    assert not any("Document(" in o or "Message(" in o for o in outputs)  # no Python reprs
     assert any("prompt +" in c.value and "completion tokens" in c.value for c in at.caption)
     session = at.query_params["session"]
-    stored = ChatSessions(app_home / "history.sqlite").entries(session)
+    stored = ChatSessions(history_of(app_home)).entries(session)
     assert [e.content for e in stored] == ["How big is the Amazon rainforest?", fixtures.ANSWER]
 
 
@@ -59,7 +65,8 @@ def test_agent_steps_are_shown_in_status_blocks(
     at = ask(make_app(), "What is 25% of 300?")
     assert at.chat_message[1].markdown[-1].value == "25% of 300 is 75."
     [status] = at.status
-    assert status.label.startswith("1. calculator (")
+    assert status.label.startswith("1 tool call · ")
+    assert status.markdown[0].value.startswith("**1. calculator (")
     assert "25 / 100 * 300" in [c.value for c in status.code]
     assert "75" in [t.value for t in status.text]
 
@@ -71,7 +78,7 @@ def test_feedback_is_saved_with_the_answer(
     at = ask(make_app(), "How big is the Amazon rainforest?")
     at.feedback[0].set_value(0).run()
     session = at.query_params["session"]
-    sessions = ChatSessions(app_home / "history.sqlite")
+    sessions = ChatSessions(history_of(app_home))
     assert sessions.entries(session)[1].feedback == -1
     at.feedback[0].set_value(1).run()
     assert sessions.entries(session)[1].feedback == 1
@@ -83,11 +90,11 @@ def test_a_past_chat_reloads_from_the_url(
     monkeypatch.setenv("AGENTKIT_APP_CHAIN", RAG)
     first = ask(make_app(), "How big is the Amazon rainforest?")
     session = first.query_params["session"]
-    ChatSessions(app_home / "history.sqlite").set_feedback(session, 1, 1)
+    ChatSessions(history_of(app_home)).set_feedback(session, 1, 1)
     again = make_app(session=session)
     assert again.query_params["session"] == session
     assert [m.name for m in again.chat_message] == ["user", "assistant"]
-    assert again.chat_message[1].markdown[0].value == fixtures.ANSWER
+    assert fixtures.ANSWER in [m.value for m in again.chat_message[1].markdown]
     assert again.feedback[0].value == 1
     assert any(b.label.startswith("How big is the Amazon") and b.disabled for b in again.button)
     fresh = make_app()
@@ -127,7 +134,7 @@ def test_upload_and_ingest(
         ("empty.txt", "rejected"),
         ("amazon_notes.md", "added"),
     }
-    assert (app_home / "uploads" / "amazon_notes.md").is_file()
+    assert (uploads_of(app_home) / "amazon_notes.md").is_file()
     assert [m.label for m in at.metric][:2] == ["Documents", "Chunks"]
     assert at.metric[0].value == "1"
     docs = listing.value.to_dict("records")
@@ -142,7 +149,7 @@ def test_documents_can_be_deleted(
     from agentkit.workspace.documents import ingest_files, list_documents, save_upload
 
     monkeypatch.setenv("AGENTKIT_APP_CHAIN", RAG)
-    path = save_upload(app_home / "uploads", "a.md", b"Alpha text here.", 1000)
+    path = save_upload(uploads_of(app_home), "a.md", b"Alpha text here.", 1000)
     ingest_files(app_home / "index", [path], "hashing")
     at = make_app("documents")
     at.checkbox[0].check()
@@ -202,7 +209,7 @@ def test_the_graph_page_edits_top_k(
     assert not at.exception, at.exception
     assert "Applied" in at.success[0].value
     assert any("k: 1" in c.value for c in at.code)
-    at.switch_page("pages/chat.py").run()
+    at.switch_page(PAGES["chat"]).run()
     ask(at, "Amazon rainforest size?")
     assert at.expander[0].label == "Sources (1)"
 
@@ -211,9 +218,9 @@ def build_index(app_home: Path) -> None:
     from agentkit.workspace.documents import ingest_files, save_upload
 
     files = [
-        save_upload(app_home / "uploads", "amazon.md", b"The Amazon rainforest is vast.", 1000),
-        save_upload(app_home / "uploads", "plague.md", b"The Black Death killed many.", 1000),
-        save_upload(app_home / "uploads", "packets.md", b"Packet switching splits data.", 1000),
+        save_upload(uploads_of(app_home), "amazon.md", b"The Amazon rainforest is vast.", 1000),
+        save_upload(uploads_of(app_home), "plague.md", b"The Black Death killed many.", 1000),
+        save_upload(uploads_of(app_home), "packets.md", b"Packet switching splits data.", 1000),
     ]
     ingest_files(app_home / "index", files, "hashing")
 
@@ -229,15 +236,17 @@ def test_builtin_rag_chain_streams_the_resolved_model(
     assert "Active: **fake**" in texts(at)
     assert at.radio[0].options == ["Ask the documents", "Agent with tools", "Chat"]
     ask(at, "How vast is the Amazon rainforest?")
-    assert at.chat_message[1].markdown[0].value == safe(FAKE_REPLY)
+    assert safe(FAKE_REPLY) in [m.value for m in at.chat_message[1].markdown]
     assert at.expander[0].label == "Sources (3)"
     assert "**amazon.md**" in texts(at)
-    labels = [s.label.split(" (")[0] for s in at.status]
+    [status] = at.status
+    assert status.label.startswith("Retrieved 3 passages · ")
+    labels = [m.value.split(" (")[0] for m in status.markdown]
     assert labels == [
-        "1. HybridRetriever",
-        "2. BM25Retriever",
-        "3. VectorRetriever",
-        "4. FakeListModel",
+        "**1. HybridRetriever",
+        "**2. BM25Retriever",
+        "**3. VectorRetriever",
+        "**4. FakeListModel",
     ]
 
 
@@ -276,7 +285,7 @@ def test_the_graph_page_edits_the_builtin_chain(
     [sidebar_k] = [n for n in at.sidebar.number_input if n.label == "Top-k"]
     assert sidebar_k.value == 1
     assert any("Only this context:" in c.value for c in at.code)
-    at.switch_page("pages/chat.py").run()
+    at.switch_page(PAGES["chat"]).run()
     ask(at, "How vast is the Amazon rainforest?")
     assert at.expander[0].label == "Sources (1)"
 
@@ -302,10 +311,10 @@ def test_a_stopped_answer_is_kept_and_marked(
     at.run()
     assert not at.exception, at.exception
     assert [m.name for m in at.chat_message] == ["user", "assistant"]
-    partial = at.chat_message[1].markdown[0].value
+    partial = at.chat_message[1].markdown[-1].value
     assert partial.startswith("one") and "eight" not in partial
     assert any(c.value.endswith("stopped") for c in at.caption)
-    stored = ChatSessions(app_home / "history.sqlite").entries("s1")
+    stored = ChatSessions(history_of(app_home)).entries("s1")
     assert stored[1].metadata["stopped"] is True
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from agentkit.workspace.sessions import ChatSessions
+from tests.app.conftest import PAGES, history_of, uploads_of
 from tests.app.test_pages import RAG, ask, build_index
 from tests.app.test_runs_graphs import make_run
 
@@ -21,18 +22,18 @@ def test_chat_still_works_after_the_last_document_is_deleted(
     from agentkit.workspace.documents import ingest_files, save_upload
 
     monkeypatch.setenv("AGENTKIT_APP_MODEL", "fake")
-    path = save_upload(app_home / "uploads", "a.md", b"Alpha text here.", 1000)
+    path = save_upload(uploads_of(app_home), "a.md", b"Alpha text here.", 1000)
     ingest_files(app_home / "index", [path], "hashing")
     at = make_app("documents")
     at.checkbox[0].check()
     [delete] = [b for b in at.button if b.label == "Delete"]
     delete.click().run()
     assert "The index is empty." in [i.value for i in at.info]
-    at.switch_page("pages/chat.py").run()
+    at.switch_page(PAGES["chat"]).run()
     at.radio[0].set_value("chat").run()
     ask(at, "Hello there")
     assert not at.error, [e.value for e in at.error]
-    assert "fake model" in FAKE_REPLY and "fake model" in at.chat_message[1].markdown[0].value
+    assert "fake model" in FAKE_REPLY and "fake model" in at.chat_message[1].markdown[-1].value
     at.radio[0].set_value("rag").run()
     ask(at, "What about the documents?")
     assert any("is empty" in e.value and "Documents page" in e.value for e in at.error)
@@ -86,7 +87,7 @@ def test_an_invalid_prompt_edit_is_refused_and_the_chain_keeps_working(
         assert says in error.value and "Prompt: qa" in error.value
     at.switch_page("pages/graph.py").run()  # the page still draws the chain
     assert not at.error and any("type: hybrid_retriever" in c.value for c in at.code)
-    at.switch_page("pages/chat.py").run()
+    at.switch_page(PAGES["chat"]).run()
     ask(at, "How vast is the Amazon rainforest?")
     assert not at.error and at.expander[0].label == "Sources (3)"
 
@@ -97,7 +98,7 @@ def test_the_current_chat_can_be_renamed_and_deleted(
     monkeypatch.setenv("AGENTKIT_APP_CHAIN", RAG)
     at = ask(make_app(), "How big is the Amazon rainforest?")
     session = at.query_params["session"]
-    sessions = ChatSessions(app_home / "history.sqlite")
+    sessions = ChatSessions(history_of(app_home))
     [title] = [t for t in at.sidebar.text_input if t.label == "Title"]
     title.set_value("Rainforest <b>facts</b>")
     [rename] = [b for b in at.sidebar.button if b.label == "Rename"]

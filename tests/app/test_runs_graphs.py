@@ -116,7 +116,19 @@ def test_settings_from_args_over_env(tmp_path: Path) -> None:
     env = {"AGENTKIT_APP_HOME": str(tmp_path), "AGENTKIT_APP_MODEL": "extractive"}
     settings = AppSettings.load(["--index", str(tmp_path / "ix"), "--chain", "m:f"], env)
     assert settings.index == tmp_path / "ix" and settings.chain == "m:f"
-    assert settings.model == "extractive" and settings.history == tmp_path / "history.sqlite"
+    assert settings.model == "extractive"
+    # chats are kept per index and chain; uploads go next to the index
+    assert settings.history.parent == tmp_path / "chats"
+    assert settings.history.name.startswith("ix-") and settings.history.suffix == ".sqlite"
+    assert settings.uploads == tmp_path / "ix-uploads"
+    builtin = AppSettings.load(["--index", str(tmp_path / "ix")], env)
+    other = AppSettings.load(["--index", str(tmp_path / "other")], env)
+    assert len({settings.history, builtin.history, other.history}) == 3
+    assert AppSettings.load(["--history", str(tmp_path / "h.sqlite")], env).history == (
+        tmp_path / "h.sqlite"
+    )
+    hostile = AppSettings.load(["--index", str(tmp_path / "../../etc/x y;rm")], env)
+    assert hostile.history.parent == tmp_path / "chats"  # the name cannot leave the folder
     assert AppSettings.load(settings.to_args(), {}) == settings
     with pytest.raises(UsageError, match="bad app arguments"):
         AppSettings.load(["--bogus", "1"], env)

@@ -344,7 +344,7 @@ TOOLS = [
 
 @pytest.mark.integration
 def test_hf_tool_calls_are_constrained_to_the_bound_schemas(tiny: Any) -> None:
-    model = tiny.bind(tools=TOOLS, tool_choice="required", max_new_tokens=48)
+    model = tiny.bind(tools=TOOLS, tool_choice="required", max_new_tokens=100)
     replies = model.batch(PROMPTS[:4])
     for reply in replies:
         assert len(reply.tool_calls) == 1, reply
@@ -357,7 +357,7 @@ def test_hf_tool_calls_are_constrained_to_the_bound_schemas(tiny: Any) -> None:
 
 @pytest.mark.integration
 def test_hf_tool_choice_by_name_calls_that_tool(tiny: Any) -> None:
-    reply = tiny.bind(tools=TOOLS, tool_choice="weather", max_new_tokens=48).invoke("hi")
+    reply = tiny.bind(tools=TOOLS, tool_choice="weather", max_new_tokens=100).invoke("hi")
     assert reply.tool_calls[0].name == "weather"
     assert reply.tool_calls[0].arguments["city"] in ("Paris", "Rome")
     with pytest.raises(UsageError, match="names no bound tool"):

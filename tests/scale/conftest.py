@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-CHAIN_MODULE = '''
+CHAIN_MODULE = """
 import asyncio
 from agentkit.core.compose import Lambda
 
@@ -37,7 +37,7 @@ def make_chain():
 
 def make_slow_chain():
     return Lambda(slow_answer)
-'''
+"""
 CHAIN = "scalechain"
 
 

@@ -24,9 +24,7 @@ METRICS = "em,f1,contains"
 
 
 def write_dataset(folder: Path, n: int = N) -> Path:
-    rows = [
-        {"id": f"q{i:03d}", "question": f"What is {i}?", "answers": [str(i)]} for i in range(n)
-    ]
+    rows = [{"id": f"q{i:03d}", "question": f"What is {i}?", "answers": [str(i)]} for i in range(n)]
     path = folder / "data.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     return path
@@ -85,7 +83,8 @@ def test_driver_killed_midway_resumes_each_example_once(ray_cluster: Any, tmp_pa
     address = ray_cluster.get_runtime_context().gcs_address
     data, out = write_dataset(tmp_path, 60), tmp_path / "run"
     command = [
-        sys.executable, "-m", "agentkit.cli", "eval", "run", "--chain", "scalechain:make_slow_chain",
+        sys.executable, "-m", "agentkit.cli", "eval", "run",
+        "--chain", "scalechain:make_slow_chain",
         "--dataset", str(data), "--metrics", METRICS, "--out", str(out), "--no-report",
         "--allow-imports", "--executor", "ray", "--address", address, "--actors", "1",
         "--concurrency", "2",
@@ -137,7 +136,9 @@ def test_worker_loads_specs_under_the_drivers_policy(ray_cluster: Any, tmp_path:
 
     data = load_dataset(write_dataset(tmp_path, 3))
     # the driver trusts agentkit only (no opt-in for scalechain): the worker refuses too
-    with pytest.raises(WorkerFailed, match=r"SpecError: \$\.chain\.fn: refusing to import 'scalechain"):
+    with pytest.raises(
+        WorkerFailed, match=r"SpecError: \$\.chain\.fn: refusing to import 'scalechain"
+    ):
         ray_run_eval(make_chain(), data, "em", None, actors=1, allow_imports=False, report=False)
 
 

@@ -19,7 +19,20 @@ from agentkit.retrievers.vectorstores import FaissStore
 from agentkit.scale.specs import WorkerFailed
 
 pytestmark = pytest.mark.slow
-WORDS = "river stone cloud ember delta orbit field lantern harbor signal meadow quartz".split()
+WORDS = [
+    "river",
+    "stone",
+    "cloud",
+    "ember",
+    "delta",
+    "orbit",
+    "field",
+    "lantern",
+    "harbor",
+    "signal",
+    "meadow",
+    "quartz",
+]
 
 
 def make_docs(root: Path, n: int = 8) -> Path:
@@ -120,3 +133,14 @@ def test_bad_options_and_unspecced_embedders_are_refused(ray_cluster: Any, tmp_p
         RayEmbedder(hostile, actors=1).start()
     with pytest.raises(Exception, match="actors must be a positive integer"):
         RayEmbedder(HashingEmbedder(), actors=0)
+
+
+def test_more_actors_than_the_cluster_holds_is_an_error(
+    ray_cluster: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentkit.core.errors import UsageError
+    from agentkit.scale import RayEmbedder
+
+    monkeypatch.setattr("agentkit.scale.cluster.STARTUP_TIMEOUT_S", 2.0)
+    with pytest.raises(UsageError, match=r"of 3 embedding actors started within 2 s.*CPU"):
+        RayEmbedder(HashingEmbedder(), actors=3).start()  # 3 CPUs asked, 2 in the cluster

@@ -12,19 +12,23 @@ import streamlit as st
 from agentkit.app import ui
 from agentkit.app.render import (
     MarkdownEscaper,
+    highlighted,
     plain,
     safe_markdown,
     source_line,
     stats_line,
     step_title,
 )
+from agentkit.workspace.highlights import highlight_of
 from agentkit.workspace.sessions import ChatEntry, ChatSessions, new_session_id
 from agentkit.workspace.sources import DOCUMENTS_PAGE
-from agentkit.workspace.turns import Turn
+from agentkit.workspace.turns import Turn, summary
+from agentkit.workspace.welcome import capabilities
 
 TURN = "ak_turn"
 NOT_SAVED = "ak_not_saved"
 WAITING = "ak_waiting"  # an agent run paused for a decision: question, session, pending
+ASKED = "ak_asked"  # a sample question clicked on the welcome screen
 
 
 def current_session(sessions: ChatSessions) -> str:
@@ -80,63 +84,79 @@ def this_chat(sessions: ChatSessions, session: str) -> None:
 # --- showing answers ----------------------------------------------------------------------
 
 
-def show_sources(sources: list[Mapping[str, Any]], key: str) -> None:
+def show_sources(sources: list[Mapping[str, Any]], key: str, abstained: bool = False) -> None:
+    """The cited passages, ranked, with the answer highlighted in its passage; after an
+    abstention, the closest passages (open)."""
     if not sources:
         return
-    with st.expander(f"Sources ({len(sources)})"):
+    label = f"Closest passages ({len(sources)})" if abstained else f"Sources ({len(sources)})"
+    with st.expander(label, expanded=abstained):
+        st.caption("Ranked by retrieval score (higher is closer); the answer is highlighted.")
         for i, source in enumerate(sources, 1):
             st.markdown(f"{i}. {source_line(source)}")
-            st.caption(plain(source.get("snippet", "")))
+            mark = highlight_of(source)
+            if mark is not None:
+                st.markdown(highlighted(str(source["passage"]), *mark))
+            else:
+                st.caption(plain(source.get("snippet", "")))
             link = source.get("link") or ""
             if link.startswith(("http://", "https://")):
                 st.link_button("Open", link)
             elif source.get("source"):
+                params = {"doc": str(source["source"])}
+                if source.get("id"):
+                    params["chunk"] = str(source["id"])
                 st.page_link(
-                    f"pages/{DOCUMENTS_PAGE}.py",
-                    label="Open in Documents",
-                    query_params={"doc": str(source["source"])},
+                    f"pages/{DOCUMENTS_PAGE}.py", label="Open in Documents", query_params=params
                 )
 
 
-def show_step(step: Mapping[str, Any], number: int, container: Any) -> None:
-    state = "error" if step.get("error") else "complete"
-    with container.status(step_title(step, number), state=state, expanded=False):
-        if step.get("kind") == "tool":
-            if step.get("thought"):
-                st.markdown(f"**Thought:** {safe_markdown(str(step['thought']))}")
-            shown = step.get("tool_input")
-            st.caption("Input")
-            st.code(
-                json.dumps(shown, ensure_ascii=False) if isinstance(shown, dict) else str(shown),
-                language=None,
-            )
-            st.caption("Observation")
-            st.text(str(step.get("observation", "")))
-        else:
-            st.caption(f"{plain(step.get('span_kind', ''))} · input")
-            st.text(str(step.get("input", "")))
-            st.caption("output")
-            st.text(str(step.get("output", "")))
-        if step.get("error"):
-            st.error(plain(step["error"]))
+def show_step(step: Mapping[str, Any], number: int) -> None:
+    """One step inside the answer's status: its title, then readable input and output."""
+    st.markdown(f"**{step_title(step, number)}**")
+    if step.get("kind") == "tool":
+        if step.get("thought"):
+            st.markdown(f"Thought: {safe_markdown(str(step['thought']))}")
+        shown = step.get("tool_input")
+        st.caption("Input")
+        st.code(
+            json.dumps(shown, ensure_ascii=False) if isinstance(shown, dict) else str(shown),
+            language=None,
+        )
+        st.caption("Observation")
+        st.text(str(step.get("observation", "")))
+    else:
+        st.caption(f"{plain(step.get('span_kind', ''))} · input")
+        st.text(str(step.get("input", "")))
+        st.caption("output")
+        st.text(str(step.get("output", "")))
+    if step.get("error"):
+        st.error(plain(step["error"]))
 
 
-def show_steps(steps: list[Mapping[str, Any]]) -> None:
-    for number, step in enumerate(steps, 1):
-        show_step(step, number, st)
+def show_steps(meta: Mapping[str, Any]) -> None:
+    """One collapsed status per answer ("Retrieved 4 passages · 0.31 s"), its steps inside."""
+    steps = [s for s in meta.get("steps") or [] if isinstance(s, Mapping)]
+    if not steps:
+        return
+    failed = meta.get("error") or any(s.get("error") for s in steps)
+    with st.status(summary(meta), state="error" if failed else "complete", expanded=False):
+        for number, step in enumerate(steps, 1):
+            show_step(step, number)
 
 
 def show_entry(sessions: ChatSessions, session: str, entry: ChatEntry) -> None:
     with st.chat_message(entry.role):
         meta = entry.metadata
         if entry.role == "assistant":
-            show_steps(meta.get("steps") or [])
+            show_steps(meta)
         st.markdown(safe_markdown(entry.content) or "_(no answer)_")
         if entry.role != "assistant":
             return
         if meta.get("error"):
             st.error(plain(meta["error"]))
-        show_sources(meta.get("sources") or [], f"{session}-{entry.index}")
+        abstained = bool((meta.get("reader") or {}).get("abstained"))
+        show_sources(meta.get("sources") or [], f"{session}-{entry.index}", abstained)
         line = stats_line(meta)
         if line:
             st.caption(line)
@@ -159,18 +179,24 @@ def save_feedback(sessions: ChatSessions, session: str, index: int, key: str) ->
 def live_stream(turn: Turn, steps_box: Any) -> Iterator[str]:
     """The turn's answer as escaped Markdown pieces; steps are drawn as they arrive."""
     escaper = MarkdownEscaper()
-    streamed, steps = False, 0
+    streamed, steps, status = False, 0, None
     for event in turn.events():
         if event.kind == "step":
             steps += 1
-            show_step(event.value, steps, steps_box)
+            if status is None:
+                status = steps_box.status("Working...", expanded=False)
+            with status:
+                show_step(event.value, steps)
         elif event.kind == "token":
             streamed = True
             piece = escaper.feed(event.value)
             if piece:
                 yield piece
-        elif event.kind == "done" and not streamed and event.value.answer:
-            yield escaper.feed(event.value.answer)
+        elif event.kind == "done":
+            if status is not None:
+                status.update(label=summary(event.value.metadata()), state="complete")
+            if not streamed and event.value.answer:
+                yield escaper.feed(event.value.answer)
     tail = escaper.flush()
     if tail:
         yield tail
@@ -263,6 +289,36 @@ def show_waiting(settings: Any, sessions: ChatSessions, waiting: dict[str, Any])
     st.rerun()
 
 
+def welcome(settings: Any) -> None:
+    """A new chat: what is indexed, sample questions that ask themselves, what the active
+    model can and cannot do."""
+    info = ui.index_summary(settings)
+    st.markdown("##### What you can ask")
+    if info is not None:
+        docs, chunks, model = st.columns(3)
+        docs.metric("Documents", info.documents)
+        chunks.metric("Chunks", info.chunks)
+        model.metric("Embedder", info.embedder)
+        if info.questions:
+            st.caption("Try a question about your documents:")
+            for i, question in enumerate(info.questions):
+                if st.button(plain(question, 80), key=f"sample-{i}", icon=":material/help:"):
+                    st.session_state[ASKED] = question
+                    st.rerun()
+    elif not settings.chain:
+        st.info("Nothing is indexed yet: add documents on the Documents page to ask about them.")
+    if settings.chain:
+        st.caption(f"Chain `{plain(settings.chain, 100)}` answers your questions.")
+        return
+    choice = ui.active_model()
+    if choice is None:
+        return
+    can, cannot = capabilities(choice.backend, choice.generative, info is not None)
+    lines = [f"- :green[:material/check:] {plain(line)}" for line in can]
+    lines += [f"- :gray[:material/block:] cannot {plain(line)}" for line in cannot]
+    st.markdown(f"**The active model ({plain(choice.backend)}) can:**\n" + "\n".join(lines))
+
+
 def render() -> None:
     settings = ui.app_settings()
     ui.sidebar(settings)
@@ -277,8 +333,13 @@ def render() -> None:
     if turn is not None and (turn.done or turn.cancelled):
         finish_turn(sessions, turn)
         turn = st.session_state.get(TURN)
-    for entry in sessions.entries(session):
+    entries = sessions.entries(session)
+    for entry in entries:
         show_entry(sessions, session, entry)
+    waiting = st.session_state.get(WAITING)
+    busy = turn is not None or (waiting is not None and waiting["session"] == session)
+    if not entries and not busy and ASKED not in st.session_state:
+        welcome(settings)
     if turn is not None and turn.session == session:
         run_turn(turn)
         finish_turn(sessions, turn)
@@ -288,11 +349,18 @@ def render() -> None:
         show_waiting(settings, sessions, waiting)
         return
     question = st.chat_input("Ask a question", submit_mode="disable")
+    question = question or st.session_state.pop(ASKED, None)
     if question and question.strip():
         try:
             chain = chat_chain(settings, sessions)
-        except Exception as exc:
-            st.error(plain(f"{type(exc).__name__}: {exc}"))
+        except Exception as exc:  # e.g. a bad model choice: the question is kept on screen
+            with st.chat_message("user"):
+                st.markdown(safe_markdown(question))
+            with st.chat_message("assistant"):
+                st.error(
+                    f"Could not answer: {plain(f'{type(exc).__name__}: {exc}', 300)}. Fix it "
+                    "in the sidebar (choose another model) and ask again."
+                )
             return
         turn = Turn(chain, question.strip(), session, sessions.history(session)).start()
         st.session_state[TURN] = turn

@@ -39,7 +39,9 @@ def show_stats(settings: AppSettings) -> None:
     )
 
 
-def show_document(settings: AppSettings, source: str) -> None:
+def show_document(settings: AppSettings, source: str, opened: str | None = None) -> None:
+    """A document's chunks; the chunk ``opened`` (a cited one, from a chat's source link)
+    is expanded and marked."""
     chunks = document_chunks(settings.index, source)
     st.subheader(f"Document: {plain(source, 100)}")
     if not chunks:
@@ -47,7 +49,10 @@ def show_document(settings: AppSettings, source: str) -> None:
         return
     st.caption(f"{len(chunks)} chunks")
     for chunk in chunks:
-        with st.expander(f"Chunk {chunk.chunk if chunk.chunk is not None else '?'} · {chunk.id}"):
+        cited = opened is not None and chunk.id == opened
+        number = chunk.chunk if chunk.chunk is not None else "?"
+        label = f"Chunk {number} · {plain(chunk.id, 80)}" + (" · cited in the chat" if cited else "")
+        with st.expander(label, expanded=cited, icon=":material/format_quote:" if cited else None):
             st.text(chunk.text)
 
 
@@ -125,7 +130,8 @@ def render() -> None:
     if ui.has_index(settings):
         show_stats(settings)
         if isinstance(doc, str) and doc:
-            show_document(settings, doc)
+            chunk = st.query_params.get("chunk")
+            show_document(settings, doc, chunk if isinstance(chunk, str) and chunk else None)
     else:
         st.info(f"No index in `{settings.index}` yet: upload files to create it.")
     upload_section(settings)

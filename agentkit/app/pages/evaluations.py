@@ -12,11 +12,14 @@ from agentkit.evals.report import primary_key
 from agentkit.evals.results import EvalRun, flat_scores, load_run
 from agentkit.workspace.runs import (
     RunInfo,
+    category_scores,
+    comparable,
     example_rows,
     histogram,
     latencies,
     list_runs,
     score_keys,
+    score_rows,
     trace_lines,
 )
 
@@ -53,6 +56,9 @@ def draw_run(info: RunInfo, run: EvalRun) -> None:
         cols = st.columns(len(shown))
         for col, key in zip(cols, shown, strict=True):
             col.metric(key, f"{summary['metrics'][key]:.3f}")
+    from agentkit.evals.legend import legend
+
+    st.caption(plain(legend(summary, run.records)))  # what each metric means, which matter
     with st.expander("All summary values"):
         st.json(summary)
     main = primary_key(keys)
@@ -63,10 +69,12 @@ def draw_run(info: RunInfo, run: EvalRun) -> None:
             st.caption(f"Distribution of {main}")
             st.bar_chart(histogram([v for v in values if v is not None]))
         categories = summary.get("by_category") or {}
-        if categories:
+        shown_categories, caption = category_scores(categories, main)
+        if shown_categories:
             with right:
-                st.caption(f"{main} by category")
-                st.bar_chart({name: row.get(main, 0.0) for name, row in categories.items()})
+                st.caption(caption)
+                rows = [{"category": k, main: v} for k, v in shown_categories.items()]
+                st.bar_chart(rows, x="category", y=main, horizontal=True, sort=f"-{main}")
     times = latencies(run.records)
     if times:
         st.caption("Latency (seconds)")
@@ -87,7 +95,8 @@ def draw_run(info: RunInfo, run: EvalRun) -> None:
         st.text(prediction.get("text", ""))
         if prediction.get("error"):
             st.error(plain(prediction["error"]))
-        st.json(record.get("scores") or {})
+        st.markdown("**Scores**")
+        st.dataframe(score_rows(record), hide_index=True)
         lines = trace_lines(record)
         if lines:
             st.markdown("**Trace**")
@@ -99,12 +108,16 @@ def show_compare(runs: list[RunInfo]) -> None:
 
     st.subheader("Compare two runs")
     names = [r.name for r in runs]
+    by_name = {r.name: r for r in runs}
     col_a, col_b = st.columns(2)
     a = col_a.selectbox("Run A (baseline)", names, index=min(1, len(names) - 1), key="cmp-a")
-    b = col_b.selectbox("Run B", names, index=0, key="cmp-b")
-    if not st.button("Compare"):
+    others = [r.name for r in comparable(runs, by_name[a])]
+    if not others:
+        col_b.info("No other run shares an example with this one: nothing to compare.")
         return
-    by_name = {r.name: r for r in runs}
+    b = col_b.selectbox("Run B (runs that share examples with A)", others, key="cmp-b")
+    if not st.button("Compare") or b is None:
+        return
     try:
         result = compare(by_name[a].path, by_name[b].path, resamples=1000)
     except Exception as exc:

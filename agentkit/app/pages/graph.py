@@ -1,5 +1,5 @@
-"""The Graph page: the current chain graph (Mermaid source and an ASCII drawing), its YAML
-spec, and its editable parameters (top-k, temperature, prompt texts), applied at once."""
+"""The Graph page: the current chain graph (drawn offline with Graphviz DOT; ASCII and
+Mermaid source as text), its YAML spec, and its editable parameters (top-k, temperature, prompt texts), applied at once."""
 
 from __future__ import annotations
 
@@ -85,16 +85,17 @@ def render() -> None:
         st.error(plain(f"{type(exc).__name__}: {exc}"))
         return
     view = graph_view(chain)
-    left, right = st.columns(2)
+    left, right = st.columns([3, 2])
     with left:
-        st.caption("Graph (ASCII)")
-        st.code(view.ascii, language=None)
-        st.caption("Mermaid source (paste into any Mermaid viewer)")
-        st.code(view.mermaid, language=None)
+        st.graphviz_chart(view.dot, width="stretch")
+        with st.expander("As text (ASCII) and Mermaid source"):
+            st.code(view.ascii, language=None)
+            st.caption("Mermaid source (paste into any Mermaid viewer)")
+            st.code(view.mermaid, language=None)
     with right:
         st.caption("YAML spec")
         if view.yaml is not None:
-            st.code(view.yaml, language="yaml")
+            st.code(view.yaml, language="yaml", wrap_lines=True)
         else:
             st.info(f"This chain has no YAML spec: {plain(view.yaml_error or '')}")
     st.subheader("Parameters")

@@ -68,7 +68,9 @@ def model_layout(folder: Path) -> dict[str, Any]:
                     "Use backend='torch' for this model"
                 )
     st_config = folder / "sentence_bert_config.json"
-    max_len = json.loads(st_config.read_text()).get("max_seq_length") if st_config.is_file() else None
+    max_len = (
+        json.loads(st_config.read_text()).get("max_seq_length") if st_config.is_file() else None
+    )
     return {
         "pooling": pooling,
         "normalize": "Normalize" in kinds,

@@ -3,6 +3,11 @@
 Every change goes to the in-memory store at once, except new chunk texts, which wait in a
 queue to be embedded in batches; :meth:`IngestRun.commit` embeds the queue and saves. Only
 whole files are ever committed, so the saved store is always consistent.
+
+Embedding is pipelined: a full queue is handed to one background thread and the caller goes
+on loading and splitting the next files; the vectors of a batch are stored (on the caller's
+thread) while the next batch embeds. :meth:`IngestRun.commit` waits for every batch before
+it saves.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +32,15 @@ if TYPE_CHECKING:
     import numpy as np
 
 Stored = tuple[dict[str, Any], str | None, int | None]  # metadata, source, chunk
+
+
+@dataclass
+class Batch:
+    """Chunks handed to the embedding thread, and the vectors it will return."""
+
+    chunks: list[Document]
+    hashes: set[str]
+    vectors: Future[np.ndarray]
 
 
 @dataclass
@@ -58,6 +73,8 @@ class IngestRun:
         self.owner: dict[str, str] = {}  # chunk id -> path of the file it belongs to
         self.by_hash: dict[str, str] = {}  # content hash -> id of a stored chunk with it
         self.queue: list[Document] = []
+        self.inflight: Batch | None = None
+        self._pool: ThreadPoolExecutor | None = None
         self.moved: set[str] = set()  # paths of vanished files whose source moved elsewhere
         self.dirty = False
         self.since_commit, self.last_commit = 0, time.monotonic()
@@ -174,7 +191,7 @@ class IngestRun:
         if old is not None:
             self._delete([i for i in previous if i not in new_ids], old, key)
         if len(self.queue) >= self.batch_size:
-            self.flush()
+            self.flush(wait=False)
 
     def _store(self, chunks: list[Document], vectors: np.ndarray) -> None:
         self.store.upsert(chunks, vectors)
@@ -194,26 +211,62 @@ class IngestRun:
                 del self.by_hash[content_hash]  # type: ignore[arg-type]
         self.dirty = True
 
-    def flush(self) -> None:
-        """Embed the queued chunks (each distinct text once, in batches) and store them."""
+    def flush(self, wait: bool = True) -> None:
+        """Hand the queued chunks to the embedding thread and store the batch before
+        (while this one embeds); with ``wait``, also wait for this one and store it."""
+        while True:
+            queue, self.queue = self.queue, []
+            previous, self.inflight = self.inflight, None
+            busy = previous.hashes if previous is not None else set()
+            later = [c for c in queue if c.metadata["content_hash"] in busy]
+            fresh = [c for c in queue if c.metadata["content_hash"] not in busy]
+            if fresh:
+                self.inflight = self._submit(fresh)
+            if previous is not None:
+                self._finish(previous)
+            if later:  # texts the previous batch embedded: reuse its vectors
+                self._apply_reuse(later)
+            if not wait or (self.inflight is None and not self.queue):
+                return
+
+    def _apply_reuse(self, chunks: list[Document]) -> None:
+        stored = [self.by_hash.get(c.metadata["content_hash"]) for c in chunks]
+        if self.fetch is None or any(s is None for s in stored):
+            self.queue.extend(chunks)
+            return
+        self._store(chunks, self.fetch([s for s in stored if s is not None]))
+
+    def _submit(self, chunks: list[Document]) -> Batch:
+        texts = {c.metadata["content_hash"]: c.text for c in chunks}
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-embed")
+        vectors = self._pool.submit(self._embed, list(texts.values()))
+        return Batch(chunks, set(texts), vectors)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """The vectors of ``texts`` (distinct), in ``batch_size`` calls (embedding thread)."""
         import numpy as np
 
-        queue, self.queue = self.queue, []
-        texts = {c.metadata["content_hash"]: c.text for c in queue}
-        hashes = list(texts)
-        for start in range(0, len(hashes), self.batch_size):
-            batch = hashes[start : start + self.batch_size]
-            vectors = np.asarray(self.embedder.embed_batch([texts[h] for h in batch]))
+        parts = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = texts[start : start + self.batch_size]
+            vectors = np.asarray(self.embedder.embed_batch(batch))
             if vectors.shape != (len(batch), self.embedder.dimension):
                 raise UsageError(
                     f"embedder {self.embedder.model_id!r} returned shape {vectors.shape} for "
                     f"{len(batch)} texts; expected ({len(batch)}, {self.embedder.dimension})"
                 )
-            row = {h: i for i, h in enumerate(batch)}
-            wanted = [c for c in queue if c.metadata["content_hash"] in row]
-            picks = [row[c.metadata["content_hash"]] for c in wanted]
-            self._store(wanted, vectors[picks].astype(np.float32, copy=False))
-            self.report.embedded += len(batch)
+            parts.append(vectors.astype(np.float32, copy=False))
+        return np.concatenate(parts)
+
+    def _finish(self, batch: Batch) -> None:
+        """Store the vectors of ``batch`` (an embedding error is raised here)."""
+        vectors = batch.vectors.result()
+        hashes = dict.fromkeys(c.metadata["content_hash"] for c in batch.chunks)
+        row = {h: i for i, h in enumerate(hashes)}
+        picks = [row[c.metadata["content_hash"]] for c in batch.chunks]
+        self._store(batch.chunks, vectors[picks])
+        self.report.embedded += len(row)
 
     def delete_vanished(self, roots: list[Path], selected: set[str]) -> None:
         """Delete the chunks of files under ``roots`` that no longer exist, and of the
@@ -233,8 +286,12 @@ class IngestRun:
         return self.since_commit >= every or time.monotonic() - self.last_commit >= seconds
 
     def commit(self) -> None:
-        """Embed what is queued and save the store (only when something changed)."""
-        self.flush()
+        """Embed what is queued, wait for every batch, and save the store (only when
+        something changed): a saved store holds whole files only."""
+        self.flush(wait=True)
+        if self._pool is not None:  # idle now: a later flush starts another
+            self._pool.shutdown(wait=False)
+            self._pool = None
         if self.dirty:
             self.on_commit()
             self.report.commits += 1
