@@ -11,7 +11,11 @@ linear gain, a log2(rank + 1) discount and the ideal DCG from the qrels; a run i
 score descending, ties by document id descending. Recall@k counts relevant (> 0) documents.
 
 Embeddings are cached in ``.cache/`` at the repository root, so warm runs skip the model.
-Run: ``.venv/bin/python benchmarks/retrieval_quality.py [--quick] [--squad] [--tune]``.
+``--backend`` picks the encoder (``auto``: ONNX Runtime fp32 on the CPU; ``torch``,
+``onnx``, ``onnx-int8``); ONNX fp32 shares torch's cache entries (same model id), so
+measure it with a fresh ``--cache-dir``.
+Run: ``.venv/bin/python benchmarks/retrieval_quality.py [--quick] [--squad] [--tune]
+[--backend B] [--cache-dir DIR]``.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ DATA = ROOT.parent / "shared" / "data"
 SCIFACT = DATA / "scifact-beir"
 SQUAD = DATA / "squad-v1.1-dev" / "dev-v1.1.json.gz"
 CACHE = [ROOT / ".cache"]  # the embedding cache folder (--cache-dir changes it)
+BACKEND = ["auto"]  # the encoder (--backend changes it)
 Qrels = dict[str, dict[str, int]]
 Run = dict[str, list[tuple[str, float]]]  # query id -> [(doc id, score)]
 
@@ -130,7 +135,8 @@ def top_n(ranked: list[list[str]], gold: list[str], n: int) -> float:
 def embedder() -> Any:
     from agentkit.retrievers.embeddings import CachedEmbedder, SentenceTransformerEmbedder
 
-    return CachedEmbedder(SentenceTransformerEmbedder(), cache_dir=CACHE[0])
+    inner = SentenceTransformerEmbedder(backend=BACKEND[0], cache_dir=ROOT / ".cache")
+    return CachedEmbedder(inner, cache_dir=CACHE[0])
 
 
 def dense_retriever(docs: list[Document], emb: Any, k: int) -> Any:
@@ -294,16 +300,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--squad", action="store_true", help="add SQuAD v1.1 dev top-n accuracy")
     parser.add_argument("--tune", action="store_true", help="add the fusion grid on train qrels")
     parser.add_argument("--cache-dir", type=Path, default=CACHE[0], help="embedding cache")
+    parser.add_argument("--backend", default="auto", choices=("auto", "torch", "onnx", "onnx-int8"))
     args = parser.parse_args(argv)
-    CACHE[0] = args.cache_dir
+    CACHE[0], BACKEND[0] = args.cache_dir, args.backend
     start = time.perf_counter()
-    result = scifact(args.quick)
+    result = {"encoder": embedder().inner.engine, **scifact(args.quick)}
     if args.squad:
         result.update(squad())
     result["seconds_total"] = round(time.perf_counter() - start, 1)
     if args.tune:  # timed apart: it is not part of the < 45 s warm run
         result["tune"], result["seconds_tune"] = timed(tune)
-    emit(result, "retrieval_quality", args.quick)
+    name = "retrieval_quality" + ("" if args.backend == "auto" else f"_{args.backend}")
+    emit(result, name, args.quick)
 
 
 if __name__ == "__main__":

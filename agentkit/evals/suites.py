@@ -116,7 +116,7 @@ def cached_index(
         watched = _Progress(embedder, len(docs), report)
         BUILT.append(str(folder))
         try:
-            Index.from_documents(docs, folder, watched, batch_size=BATCH)  # type: ignore[arg-type]
+            Index.from_documents(docs, folder, watched, batch_size=BATCH)
         except UsageError:
             if not (folder / MANIFEST).is_file():
                 raise  # not a race lost to another process building the same index

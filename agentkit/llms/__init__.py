@@ -23,12 +23,16 @@ if TYPE_CHECKING:
         user,
     )
     from agentkit.llms.base import BaseChatModel, ChatModel
+    from agentkit.llms.cache import SQLiteCache, get_llm_cache, set_llm_cache
+    from agentkit.llms.cached_model import CachedModel
     from agentkit.llms.extractive import ExtractiveAnswer, ExtractiveReader
     from agentkit.llms.fake import FakeListModel, FakeModel, FunctionModel
     from agentkit.llms.hf import HFChatModel
     from agentkit.llms.openai_compat import ModelServerError, OpenAICompatModel
     from agentkit.llms.params import GenerationParams
     from agentkit.llms.resolve import Resolution, load, load_model, resolve
+    from agentkit.llms.semantic_cache import SemanticCache
+    from agentkit.llms.structured import OutputSchema, StructuredOutput
     from agentkit.llms.switch import (
         allow_model_requests,
         model_requests,
@@ -37,6 +41,7 @@ if TYPE_CHECKING:
 
 _WHERE = {
     "BaseChatModel": "agentkit.llms.base",
+    "CachedModel": "agentkit.llms.cached_model",
     "ChatModel": "agentkit.llms.base",
     "ChatResult": "agentkit.core.messages",
     "ExtractiveAnswer": "agentkit.llms.extractive",
@@ -49,16 +54,22 @@ _WHERE = {
     "Message": "agentkit.core.messages",
     "ModelServerError": "agentkit.llms.openai_compat",
     "OpenAICompatModel": "agentkit.llms.openai_compat",
+    "OutputSchema": "agentkit.llms.structured",
     "Resolution": "agentkit.llms.resolve",
+    "SQLiteCache": "agentkit.llms.cache",
+    "SemanticCache": "agentkit.llms.semantic_cache",
+    "StructuredOutput": "agentkit.llms.structured",
     "ToolCall": "agentkit.core.messages",
     "Usage": "agentkit.core.messages",
     "allow_model_requests": "agentkit.llms.switch",
     "assistant": "agentkit.core.messages",
+    "get_llm_cache": "agentkit.llms.cache",
     "load": "agentkit.llms.resolve",
     "load_model": "agentkit.llms.resolve",
     "model_requests": "agentkit.llms.switch",
     "model_requests_allowed": "agentkit.llms.switch",
     "resolve": "agentkit.llms.resolve",
+    "set_llm_cache": "agentkit.llms.cache",
     "system": "agentkit.core.messages",
     "to_messages": "agentkit.core.messages",
     "tool": "agentkit.core.messages",
@@ -67,6 +78,7 @@ _WHERE = {
 
 __all__ = [
     "BaseChatModel",
+    "CachedModel",
     "ChatModel",
     "ChatResult",
     "ExtractiveAnswer",
@@ -79,16 +91,22 @@ __all__ = [
     "Message",
     "ModelServerError",
     "OpenAICompatModel",
+    "OutputSchema",
     "Resolution",
+    "SQLiteCache",
+    "SemanticCache",
+    "StructuredOutput",
     "ToolCall",
     "Usage",
     "allow_model_requests",
     "assistant",
+    "get_llm_cache",
     "load",
     "load_model",
     "model_requests",
     "model_requests_allowed",
     "resolve",
+    "set_llm_cache",
     "system",
     "to_messages",
     "tool",

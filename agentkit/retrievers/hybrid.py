@@ -21,8 +21,8 @@ from agentkit.core import spec
 from agentkit.core.compose import Lambda
 from agentkit.core.config import RunConfig, ensure_config
 from agentkit.core.errors import UsageError
-from agentkit.core.graph import Graph
 from agentkit.core.flow import Call, Flow, FlowGen, Gather, run_flow
+from agentkit.core.graph import Graph
 from agentkit.core.runnable import Runnable
 from agentkit.retrievers.base import Embedder, Retriever, _query_from, check_k
 from agentkit.retrievers.document import Document

@@ -1,11 +1,12 @@
-"""Connecting to Ray: a cluster by address, or a private local one on 127.0.0.1.
+"""Connecting to Ray: a cluster by address, or a private local one (node address 127.0.0.1).
 
 ``address`` is resolved once, the way ``ray.init`` does: an explicit address wins
 (``"ray://head:10001"`` through Ray Client, ``"head:6379"`` or ``"auto"`` for a cluster this
-machine belongs to), else ``RAY_ADDRESS``, else ``"local"``: a new single-machine Ray bound
-to 127.0.0.1, without the dashboard, with a temp dir of its own (removed on exit). When Ray
-is already initialised in this process (a notebook, a test fixture, a Ray job), that
-connection is used as it is and left running.
+machine belongs to), else ``RAY_ADDRESS``, else ``"local"``: a new single-machine Ray whose
+node address is 127.0.0.1, without the dashboard, with a temp dir of its own (removed on
+exit). Ray 2.60's own servers still listen on every interface, behind its token
+authentication (see docs/scale-out.md). When Ray is already initialised in this process (a
+notebook, a test fixture, a Ray job), that connection is used as it is and left running.
 """
 
 from __future__ import annotations

@@ -58,6 +58,10 @@ def ray_ingest(
     loaders, progress, commit_every...); ``batch_size`` defaults to 64 texts per actor."""
     from agentkit.retrievers.ingest import Ingestor
 
+    items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    missing = [str(p) for p in items if not Path(p).expanduser().exists()]
+    if missing:  # before a cluster is started for nothing
+        raise UsageError(f"{missing[0]} does not exist; pass existing files or folders")
     if embedder is None:
         from agentkit.retrievers.embeddings import default_embedder
 

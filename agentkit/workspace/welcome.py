@@ -58,7 +58,9 @@ def summarize_index(index_dir: str | Path) -> IndexSummary:
     index = open_index(index_dir)
     docs = index.store.get(index.store.ids())
     sources = {str(d.source or d.metadata.get("path") or d.id) for d in docs}
-    return IndexSummary(len(sources), len(docs), index.embedder.model_id, tuple(sample_questions(docs)))
+    return IndexSummary(
+        len(sources), len(docs), index.embedder.model_id, tuple(sample_questions(docs))
+    )
 
 
 def capabilities(backend: str, generative: bool, has_index: bool) -> tuple[list[str], list[str]]:
@@ -69,7 +71,9 @@ def capabilities(backend: str, generative: bool, has_index: bool) -> tuple[list[
         if generative:
             can.append("answer questions from your documents in its own words, citing them")
         else:
-            can.append("answer questions from your documents by quoting the passage that holds the answer")
+            can.append(
+                "answer questions from your documents by quoting the passage that holds the answer"
+            )
             can.append("say when your documents do not hold the answer")
     if generative:
         can.append("chat freely and run the agent's tools (calculator, date, document search)")

@@ -149,7 +149,7 @@ def test_plain_and_lines() -> None:
     assert plain("- item") == "\\- item" and plain("12) x") == "12\\) x"
     assert plain("1999 was (a) year.") == "1999 was (a) year."
     line = source_line({"title": "<T>", "score": 0.51234})
-    assert line == "**\\<T\\>** · score 0.512"
+    assert line == "**\\<T\\>** · retrieval score 0.512"
     stats = {"latency": 1.234, "ttft": 0.2, "prompt_tokens": 12, "completion_tokens": 3}
     assert stats_line(stats) == "1.23 s · first token 0.20 s · 12 prompt + 3 completion tokens"
     assert stats_line({"latency": 0.5, "stopped": True}) == "0.50 s · stopped"
@@ -173,3 +173,24 @@ def test_no_app_module_renders_raw_html() -> None:
                 assert node.arg != "unsafe_allow_html", f"{path}:{node.value.lineno}"
             if isinstance(node, ast.Attribute):
                 assert node.attr != "html", f"{path}:{node.lineno} calls st.html"
+
+
+def test_highlighted_marks_the_span_and_escapes_everything_else() -> None:
+    from agentkit.app.render import highlighted
+
+    text = "Intro. The Amazon covers 5 km. [x](http://evil.example/?d=1) <img src=x> end"
+    start = text.index("5 km")
+    shown = highlighted(text, start, start + len("5 km"))
+    assert ":orange-background[**5 km**]" in shown
+    assert "\\[x\\]" in shown and "\\<img src=x\\>" in shown  # no link, no HTML
+    assert "http://" not in shown  # the autolink is cut by a word joiner
+    # a span that ends right before "(" cannot become a Markdown link target
+    hostile = "click here(http://x.example)"
+    at = hostile.index("here")
+    assert highlighted(hostile, at, at + 4).startswith("click :orange-background[**here**]\\(")
+    # text around the span is cut to the context, marked with an ellipsis
+    long = "a" * 1000 + "SPAN" + "b" * 1000
+    cut = highlighted(long, 1000, 1004, context=10)
+    assert cut == "…" + "a" * 10 + ":orange-background[**SPAN**]" + "b" * 10 + "…"
+    # offsets that do not fit the passage show the passage plainly
+    assert highlighted("1. <b>", 5, 99) == "1\\. \\<b\\>"

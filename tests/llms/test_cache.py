@@ -249,3 +249,48 @@ def test_corrupt_semantic_cache_file_raises_usage_error(tmp_path: Path) -> None:
     bad.write_bytes(b"garbage" * 200)
     with pytest.raises(UsageError, match=r"semantic\.sqlite"):
         SemanticCache(WordEmbedder(), path=bad)
+
+
+EVAL_CHAIN = """type: sequence
+steps:
+- type: prompt
+  template: 'Q: {question}'
+- type: fake_list_model
+  responses: ['4']
+- type: str_parser
+"""
+
+
+def test_eval_rerun_answers_from_the_cache(tmp_path: Path) -> None:
+    import json
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    from agentkit.cli import app
+
+    (tmp_path / "chain.yaml").write_text(EVAL_CHAIN)
+    rows = [{"id": str(i), "question": f"{i}+{i}?", "answers": ["4"]} for i in range(3)]
+    (tmp_path / "data.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    cache = tmp_path / "llm.sqlite"
+
+    def run(out: str, cache_path: Path = cache) -> Any:
+        args = ["eval", "run", "--chain", str(tmp_path / "chain.yaml"), "--dataset"]
+        args += [str(tmp_path / "data.jsonl"), "--metrics", "em", "--out", str(tmp_path / out)]
+        return CliRunner().invoke(app, [*args, "--no-report", "--cache", str(cache_path)])
+
+    first = run("run1")
+    assert first.exit_code == 0, first.output
+    assert len(SQLiteCache(cache)) == 3 and get_llm_cache() is None
+    with sqlite3.connect(cache) as conn:  # mark the cached replies: a rerun must show them
+        conn.execute("UPDATE llm_cache SET value = ?", (json.dumps({"text": "cached"}),))
+    second = run("run2")
+    assert second.exit_code == 0, second.output
+    summary = json.loads((tmp_path / "run2" / "summary.json").read_text())
+    assert summary["metrics"]["em"] == 0.0  # every answer came from the cache
+
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"not a database" * 100)
+    failed = run("run3", bad)
+    assert failed.exit_code != 0
+    assert "bad.sqlite" in str(failed.exception) + failed.output

@@ -280,7 +280,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     with model_requests(True):
-        path = tiny_model_path(tmp_path_factory)
+        path = tiny_model_path(tmp_path_factory, pretrain_steps=0, max_positions=1024)
         yield HFChatModel(path, params={"max_new_tokens": 40, "temperature": 1.0, "seed": 0})
     torch.set_num_threads(previous)
 

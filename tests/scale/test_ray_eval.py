@@ -152,3 +152,26 @@ def test_executor_options_checked(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="whitespace"):
         resolve_address("head:6379; rm -rf /")
     assert resolve_address(None) in ("local", os.environ.get("RAY_ADDRESS", "local"))
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--max-calls", "2"], "--max-calls applies to --executor ray only"),
+        (["--actors", "2"], "--actors applies to --executor ray only"),
+        (["--executor", "ray", "--cache", "c.sqlite"], "--cache works with --executor local only"),
+        (["--executor", "spark"], "--executor must be 'local' or 'ray'"),
+    ],
+)
+def test_cli_refuses_mixed_executor_options(tmp_path: Path, extra: list[str], message: str) -> None:
+    from typer.testing import CliRunner
+
+    from agentkit.cli import app
+
+    chain = tmp_path / "chain.yaml"
+    chain.write_text("type: fake_list_model\nresponses: [x]\n", encoding="utf-8")
+    args = ["eval", "run", "--chain", str(chain), "--dataset", str(write_dataset(tmp_path, 2))]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "run"), *extra])
+    assert result.exit_code != 0
+    assert message in result.output + repr(result.exception)
+    assert not (tmp_path / "run" / "journal.jsonl").exists()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from agentkit.core.errors import SpecError
+from agentkit.core.errors import SpecError, UsageError
 from agentkit.retrievers.embeddings import HashingEmbedder
 from agentkit.retrievers.ingest import Ingestor, store_path
 from agentkit.retrievers.ingest.run import vector_reader
@@ -128,6 +128,8 @@ def test_bad_options_and_unspecced_embedders_are_refused(ray_cluster: Any, tmp_p
 
     with pytest.raises(SpecError, match=r"embedder: Opaque .*cannot travel to Ray workers"):
         ray_ingest(docs, tmp_path / "o", Opaque(), actors=1, progress=False)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="nope does not exist"):
+        ray_ingest([docs, tmp_path / "nope"], tmp_path / "o", HashingEmbedder(), actors=1)
     hostile = {"type": "cached_embedder", "inner": {"ref": "os:system", "args": {"command": "id"}}}
     with pytest.raises(WorkerFailed, match="refusing to import 'os:system'"):
         RayEmbedder(hostile, actors=1).start()
@@ -138,7 +140,6 @@ def test_bad_options_and_unspecced_embedders_are_refused(ray_cluster: Any, tmp_p
 def test_more_actors_than_the_cluster_holds_is_an_error(
     ray_cluster: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from agentkit.core.errors import UsageError
     from agentkit.scale import RayEmbedder
 
     monkeypatch.setattr("agentkit.scale.cluster.STARTUP_TIMEOUT_S", 2.0)

@@ -51,7 +51,9 @@ def show_document(settings: AppSettings, source: str, opened: str | None = None)
     for chunk in chunks:
         cited = opened is not None and chunk.id == opened
         number = chunk.chunk if chunk.chunk is not None else "?"
-        label = f"Chunk {number} · {plain(chunk.id, 80)}" + (" · cited in the chat" if cited else "")
+        label = f"Chunk {number} · {plain(chunk.id, 80)}" + (
+            " · cited in the chat" if cited else ""
+        )
         with st.expander(label, expanded=cited, icon=":material/format_quote:" if cited else None):
             st.text(chunk.text)
 

@@ -115,7 +115,7 @@ def show_compare(runs: list[RunInfo]) -> None:
     if not others:
         col_b.info("No other run shares an example with this one: nothing to compare.")
         return
-    b = col_b.selectbox("Run B (runs that share examples with A)", others, key="cmp-b")
+    b = col_b.selectbox("Run B (runs that share examples with A)", others, key=f"cmp-b-{a}")
     if not st.button("Compare") or b is None:
         return
     try:

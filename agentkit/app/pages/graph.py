@@ -1,5 +1,6 @@
 """The Graph page: the current chain graph (drawn offline with Graphviz DOT; ASCII and
-Mermaid source as text), its YAML spec, and its editable parameters (top-k, temperature, prompt texts), applied at once."""
+Mermaid source as text), its YAML spec, and its editable parameters (top-k, temperature,
+prompt texts), applied at once."""
 
 from __future__ import annotations
 

@@ -86,12 +86,10 @@ def tool_grammar(tools: Sequence[Mapping[str, Any]], required: bool) -> str:
     text (the tool prompt's format); with ``required``, only the call."""
     ll = _llguidance()
     schema = json.dumps({**call_schema(tools), "x-guidance": _JSON_OPTIONS})
-    if required:  # only the call
-        rules = "start: WS? (call | fenced)\n"
-    else:
-        rules = "start: WS? call | PRE? fenced | text\n"
+    alternatives = "WS? (call | fenced)" if required else "WS? call | PRE? fenced | text"
+    rules = f"start: {alternatives}\n"
     rules += "text: PRE (INLINE MID)* INLINE?\nfenced: OPEN call CLOSE\n"
-    rules += f"OPEN: {_OPEN}\nCLOSE: {_CLOSE}\nPRE: {_PRE}\nWS: /[ \\t\\n]{1,4}/\n"
+    rules += f"OPEN: {_OPEN}\nCLOSE: {_CLOSE}\nPRE: {_PRE}\nWS: /[ \\t\\n]{{1,4}}/\n"
     rules += "INLINE: /`{1,2}/\nMID: /[^`]+/\n"
     return str(ll.grammar_from("lark", f"{rules}call: %json {schema}\n"))
 
