@@ -197,7 +197,7 @@ def main() -> None:
             params={"max_new_tokens": 40, "temperature": 1.0, "seed": 0},
         ).load()
         model.invoke("warm up")
-        stats = constrained_runs(model, per_schema, 6 if args.quick else 16)
+        stats = constrained_runs(model, per_schema, 4 if args.quick else 16)
         speedup, cold_s, warm_s = cache_speedup(model.bind(max_new_tokens=2), 200, folder)
         peers = mask_peers(model.tokenizer, 40 if args.quick else 200)
     per_con = stats["t_con"] / max(stats["tok_con"], 1)

@@ -16,9 +16,10 @@ WORD = re.compile(r"\w+")
 SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)")
 MIN_OVERLAP = 0.5  # a sentence is "the answer's" when it holds this share of its words
 STOP = frozenset(
-    "a an and are as at be by for from has have in is it its of on or that the this to was "
-    "were which with".split()
-)
+    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in",
+     "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "were",
+     "which", "with"]
+)  # fmt: skip
 
 
 def flat(text: str) -> str:

@@ -121,12 +121,14 @@ class AppSettings:
                 values[item.name] = raw
         values.update({k: v for k, v in vars(_parser().parse_args(list(argv))).items() if v})
         settings = cls.defaults(env).updated(**values)
-        derived: dict[str, Path] = {}
-        if "history" not in values:
-            derived["history"] = history_file(app_home(env), settings.index, settings.chain)
-        if "uploads" not in values:
-            derived["uploads"] = uploads_folder(settings.index)
-        return replace(settings, **derived)
+        home = app_home(env)
+        history = settings.history if "history" in values else None
+        uploads = settings.uploads if "uploads" in values else None
+        return replace(
+            settings,
+            history=history or history_file(home, settings.index, settings.chain),
+            uploads=uploads or uploads_folder(settings.index),
+        )
 
     def updated(self, **values: object) -> AppSettings:
         """A copy with some settings replaced (strings are converted)."""

@@ -61,8 +61,9 @@ def blocks(path: Path) -> list[tuple[int, str, str | None]]:
 
 
 def documented() -> list[Path]:
+    """The files with a ``python`` block this test runs."""
     files = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-    return [f for f in files if f.name not in OWN_TEST and blocks(f)]
+    return [f for f in files if f.name not in OWN_TEST and any(r is None for _, _, r in blocks(f))]
 
 
 def test_every_guide_exists_has_snippets_and_is_linked_from_the_readme() -> None:
@@ -76,11 +77,11 @@ def test_every_guide_exists_has_snippets_and_is_linked_from_the_readme() -> None
 
 
 def test_skipped_blocks_say_why_and_are_few() -> None:
-    for path in documented():
-        found = blocks(path)
-        skipped = [(n, reason) for n, _, reason in found if reason is not None]
-        assert all(len(reason) > 10 for _, reason in skipped), (path.name, skipped)
-        assert len(skipped) * 3 <= len(found), f"{path.name}: most blocks are skipped"
+    files = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    found = [(f.name, b) for f in files if f.name not in OWN_TEST for b in blocks(f)]
+    skipped = [(name, n, reason) for name, (n, _, reason) in found if reason is not None]
+    assert all(len(reason) > 10 for _, _, reason in skipped), skipped
+    assert len(skipped) * 5 <= len(found), f"too many blocks opt out of the test: {skipped}"
 
 
 def test_the_fence_parser_reads_skips_and_order(tmp_path: Path) -> None:

@@ -67,7 +67,9 @@ def snapshot(ingestor: Ingestor) -> dict[str, tuple[str, np.ndarray]]:
     read = vector_reader(store)
     assert read is not None
     vectors = read(ids)
-    return {i: (d.text, vectors[n]) for n, (i, d) in enumerate(zip(ids, store.get(ids)))}
+    return {
+        i: (d.text, vectors[n]) for n, (i, d) in enumerate(zip(ids, store.get(ids), strict=True))
+    }
 
 
 def test_pipelined_batches_store_what_one_batch_stores(tmp_path) -> None:

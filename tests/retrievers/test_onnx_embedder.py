@@ -105,7 +105,7 @@ def unsupported_model(tmp_path: Path) -> Path:
 def test_a_model_onnx_cannot_reproduce_falls_back_or_is_refused(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv(backends.BACKEND_ENV, raising=False)
     folder = unsupported_model(tmp_path)
-    with pytest.raises(UsageError, match="Dense.*backend='torch'"):
+    with pytest.raises(UsageError, match=r"Dense.*backend='torch'"):
         model_layout(folder)
     with pytest.raises(UsageError, match="Dense"):
         SentenceTransformerEmbedder(str(folder), device="cpu", backend="onnx")

@@ -1,5 +1,6 @@
 """Embedders: :class:`HashingEmbedder` (deterministic fake), :class:`SentenceTransformerEmbedder`
-(the bundled all-MiniLM-L6-v2 by default) and :class:`CachedEmbedder` (SQLite cache).
+(the bundled all-MiniLM-L6-v2 by default; ONNX Runtime on the CPU, torch on CUDA, see
+:mod:`~agentkit.retrievers.embeddings.backend`) and :class:`CachedEmbedder` (SQLite cache).
 
 Importing this package registers their spec builders; heavy dependencies load on first use.
 """
