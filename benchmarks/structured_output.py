@@ -169,6 +169,9 @@ def mask_peers(tokenizer: Any, walks: int) -> dict[str, Any]:
                 lambda m, t: m.accept_token(t),
             )
         )
+    for walker in walkers:  # warm-up walk, not counted
+        _walk(walker, tokenizer, schema, random.Random(1))
+        walker.spent, walker.steps, walker.valid, walker.walks = 0.0, 0, 0, 0
     rngs = {w.name: random.Random(0) for w in walkers}
     for _ in range(walks):
         for walker in walkers:

@@ -33,7 +33,7 @@ SIDEBAR_KEYS = ("ak_model", "ak_kind", "ak_k", "ak_temperature")
 def app_settings() -> AppSettings:
     """The settings of this app process (script arguments over environment). Every page
     starts with this call, so it also holds the access gate: a page run without the entry
-    script (Streamlit can run ``pages/*.py`` directly) still shows only the token prompt."""
+    script (a page script run on its own) still shows only the token prompt."""
     require_access()
     args = sys.argv[1:] if Path(sys.argv[0]).resolve() == main_script() else []
     return AppSettings.load(args, os.environ)

@@ -12,10 +12,10 @@ import pytest
 from agentkit.app import main_script
 
 PAGES = {
-    "chat": "pages/chat.py",
-    "documents": "pages/documents.py",
-    "evaluations": "pages/evaluations.py",
-    "graph": "pages/graph.py",
+    "chat": "views/chat.py",
+    "documents": "views/documents.py",
+    "evaluations": "views/evaluations.py",
+    "graph": "views/graph.py",
 }
 
 

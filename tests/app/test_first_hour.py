@@ -178,3 +178,23 @@ def test_evaluations_compare_only_runs_sharing_examples_and_show_tables(
     assert any("No other run shares an example" in i.value for i in at.info)
     scores = at.dataframe[1].value.to_dict("records")  # per-example scores: a table
     assert {r["metric"] for r in scores} >= {"em", "f1"}
+
+
+def test_the_app_command_hides_the_deploy_button() -> None:
+    from agentkit.commands.app import streamlit_command
+
+    command = streamlit_command(["--index", "x"], 8501, headless=True)
+    at = command.index("--client.toolbarMode")
+    assert command[at + 1] == "minimal" and command.index("--") > at
+    assert command[command.index("--server.address") + 1] == "127.0.0.1"
+
+
+def test_dot_labels_cannot_break_out_of_their_string() -> None:
+    from agentkit.core.graph import Graph, Node
+    from agentkit.workspace.graphs import dot_label, to_dot
+
+    assert dot_label('a"] ; evil [shape=x "\\') == '"a\\"] ; evil [shape=x \\"\\\\"'
+    assert dot_label("x\ny" * 50).count("\n") == 0 and len(dot_label("x" * 500)) < 70
+    graph = Graph([Node("n0", 'R"; n9 [label="pwn', "retriever")], [], ["n0"], ["n0"])
+    dot = to_dot(graph)
+    assert 'n0 [label="R\\"; n9 [label=\\"pwn' in dot and "\nn9" not in dot

@@ -85,7 +85,7 @@ def test_an_invalid_prompt_edit_is_refused_and_the_chain_keeps_working(
         assert not at.success
         [error] = at.error
         assert says in error.value and "Prompt: qa" in error.value
-    at.switch_page("pages/graph.py").run()  # the page still draws the chain
+    at.switch_page(PAGES["graph"]).run()  # the page still draws the chain
     assert not at.error and any("type: hybrid_retriever" in c.value for c in at.code)
     at.switch_page(PAGES["chat"]).run()
     ask(at, "How vast is the Amazon rainforest?")
@@ -128,7 +128,7 @@ def test_sidebar_choices_survive_a_page_change(
     [top_k] = [n for n in at.sidebar.number_input if n.label == "Top-k"]
     top_k.set_value(2).run()
     for page in ("documents", "graph", "evaluations", "chat"):
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(PAGES[page]).run()
         assert not at.exception, at.exception
         assert at.sidebar.selectbox[0].value == "extractive", page
         assert at.sidebar.radio[0].value == "chat", page

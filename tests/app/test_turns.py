@@ -30,7 +30,7 @@ def test_rag_turn_streams_tokens_then_records_sources_steps_and_usage(tmp_path: 
     assert len(tokens) > 3 and "".join(tokens) == fixtures.ANSWER
     assert result.answer == fixtures.ANSWER
     assert [s["title"] for s in result.sources] == ["Amazon rainforest", "Black Death"]
-    assert result.sources[0]["link"] == "documents?doc=amazon_rainforest.md"
+    assert result.sources[0]["link"] == "documents?doc=amazon_rainforest.md&chunk=amazon%231"
     # hybrid retrieval (BM25 and dense fused), then the model
     assert [s["span_kind"] for s in result.steps] == ["retriever"] * 3 + ["model"]
     assert result.prompt_tokens > 0 and result.completion_tokens == len(fixtures.ANSWER.split())
@@ -120,8 +120,9 @@ def test_sources_of_reads_documents_and_citations() -> None:
             "title": "b.md",
             "source": "a/b.md",
             "snippet": "s",
+            "passage": "s",
             "score": 2.0,
-            "link": "documents?doc=a%2Fb.md",
+            "link": "documents?doc=a%2Fb.md&chunk=x",
         }
     ]
     doc = fixtures.DOCS[0].with_score(0.5)

@@ -101,7 +101,7 @@ def test_a_question_typed_in_the_browser_gets_an_answer_with_sources(app_url: st
             page.get_by_text(ANSWER, exact=True).wait_for(timeout=60_000)
             page.get_by_text("Sources (2)").click()
             page.get_by_text("Amazon rainforest", exact=True).first.wait_for(timeout=10_000)
-            page.get_by_text("score 1.000").wait_for(timeout=10_000)
+            page.get_by_text("retrieval score 1.000").wait_for(timeout=10_000)
             assert "session=" in page.url
             page.screenshot(path=str(ARTIFACTS / "chat-answer.png"), full_page=True)
         finally:

@@ -18,7 +18,7 @@ from agentkit.cli import app
 from agentkit.commands.app import is_loopback, streamlit_command
 
 TOKEN = "s3cret-token-for-tests-0123456789"
-PAGES = ("pages/documents.py", "pages/evaluations.py", "pages/graph.py")
+PAGES = ("views/documents.py", "views/evaluations.py", "views/graph.py")
 runner = CliRunner()
 
 
@@ -159,7 +159,7 @@ def test_without_the_token_every_page_shows_only_the_prompt(make_app: Callable[.
     assert locked(at)
     for page in PAGES:
         assert locked(at.switch_page(page).run()), page
-    # a page script run on its own (Streamlit's pages/ folder) is gated as well
+    # a page script run on its own (views/documents.py) is gated as well
     for page in PAGES:
         assert locked(make_app(main_script().parent / page)), page
 
@@ -176,7 +176,7 @@ def test_a_wrong_token_keeps_it_locked_and_the_right_one_opens_it(
     at.button[0].click().run()
     assert not at.exception, at.exception
     assert not at.text_input and len(at.chat_input) == 1  # the Chat page
-    at.switch_page("pages/documents.py").run()
+    at.switch_page("views/documents.py").run()
     assert not at.exception and "Documents" in [t.value for t in at.title]
 
 

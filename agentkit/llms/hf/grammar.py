@@ -64,12 +64,12 @@ def json_grammar(schema: Mapping[str, Any]) -> str:
 
 def call_schema(tools: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The JSON schema of one call ``{"tool": <name>, "arguments": {...}}`` of ``tools``."""
-    from agentkit.llms.structured.schema import _close
+    from agentkit.llms.structured.schema import close_schema
 
     options = []
     for tool in tools:
         arguments = json.loads(json.dumps(tool["parameters"]))
-        _close(arguments)
+        close_schema(arguments)
         options.append(
             {
                 "type": "object",

@@ -44,7 +44,7 @@ class OutputSchema:
         does not say otherwise: what constrained decoding enforces (every reply it allows
         is valid against the original schema, and stays short)."""
         schema = copy.deepcopy(self.json_schema)
-        _close(schema)
+        close_schema(schema)
         return schema
 
     def validate(self, text: str) -> Any:
@@ -118,7 +118,9 @@ def _validator(schema: dict[str, Any]) -> Any:
     return cls(schema)
 
 
-def _close(node: Any) -> None:
+def close_schema(node: Any) -> None:
+    """Set ``additionalProperties: false`` in place on every object schema under ``node``
+    that does not set it."""
     if not isinstance(node, dict):
         return
     is_object = node.get("type") == "object" or "properties" in node
@@ -127,13 +129,13 @@ def _close(node: Any) -> None:
     for key in _MAP_KEYS:
         if isinstance(node.get(key), dict):
             for sub in node[key].values():
-                _close(sub)
+                close_schema(sub)
     for key in _LIST_KEYS:
         if isinstance(node.get(key), list):
             for sub in node[key]:
-                _close(sub)
+                close_schema(sub)
     for key in _ONE_KEYS:
-        _close(node.get(key))
+        close_schema(node.get(key))
 
 
 def _untitled(node: Any) -> Any:

@@ -107,7 +107,7 @@ def show_sources(sources: list[Mapping[str, Any]], key: str, abstained: bool = F
                 if source.get("id"):
                     params["chunk"] = str(source["id"])
                 st.page_link(
-                    f"pages/{DOCUMENTS_PAGE}.py", label="Open in Documents", query_params=params
+                    f"views/{DOCUMENTS_PAGE}.py", label="Open in Documents", query_params=params
                 )
 
 
