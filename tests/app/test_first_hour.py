@@ -74,6 +74,7 @@ def test_the_reader_answer_is_highlighted_in_its_passage(
     assert len(passage) == 1  # the passage, with the answer span marked in it
     marked = passage[0].split(":orange-background[**")[1].split("**]")[0]
     assert marked and any(marked in a.replace("\\", "") or a in marked for a in answer)
+    assert not any("tokens" in c.value for c in at.caption)  # the reader counts no tokens
     link = [p for p in at.main.get("page_link")]
     assert link and "chunk" in str(link[0].proto)
 
@@ -198,3 +199,16 @@ def test_dot_labels_cannot_break_out_of_their_string() -> None:
     graph = Graph([Node("n0", 'R"; n9 [label="pwn', "retriever")], [], ["n0"], ["n0"])
     dot = to_dot(graph)
     assert 'n0 [label="R\\"; n9 [label=\\"pwn' in dot and "\nn9" not in dot
+
+
+def test_many_categories_chart_the_best_and_the_worst() -> None:
+    from agentkit.workspace.runs import category_scores
+
+    categories = {f"article {i:02d}": {"f1": i / 48} for i in range(48)}
+    categories["broken"] = {"f1": "n/a"}  # a hand-edited summary: skipped
+    kept, caption = category_scores(categories, "f1")
+    assert len(kept) == 20 and "article 47" in kept and "article 00" in kept
+    assert "article 20" not in kept
+    assert caption == "f1 by category: the best 10 and the worst 10 of 48"
+    few, caption = category_scores({"geo": {"f1": 1.0}}, "f1")
+    assert few == {"geo": 1.0} and caption == "f1 by category"
