@@ -119,12 +119,29 @@ def durable_fields(agent: Agent) -> dict[str, Any]:
     if agent.checkpointer is not None:
         data["checkpointer"] = str(agent.checkpointer.path)
     for flag in FLAGS:
-        names = [t.name for t in agent.tools if getattr(t, flag)]
+        names = [t.name for t in agent.tools if getattr(t, flag) and not _flag_default(t, flag)]
         if names:
             data[flag] = names
     if agent.approval is not None:
         data["approval"] = spec.function_ref(agent.approval)
     return data
+
+
+def _flag_default(tool: Any, flag: str) -> bool:
+    """The flag a tool has when rebuilt from its own spec (a registered tool keeps its
+    registered flags: the calculator is idempotent), so the agent spec lists only marks."""
+    from agentkit.tools import get_tool
+
+    try:
+        item = tool_to_spec(tool, "$")
+    except SpecError:
+        return False
+    if isinstance(item, str) and ":" not in item:
+        try:
+            return bool(getattr(get_tool(item), flag, False))
+        except UsageError:
+            return False
+    return bool(getattr(type(tool), flag, False))
 
 
 def agent_options(ctx: SpecContext) -> dict[str, Any]:

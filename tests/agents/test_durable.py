@@ -333,7 +333,7 @@ def test_a_spec_keeps_the_checkpointer_the_tool_flags_and_the_policy(tmp_path: P
     from agentkit.llms.fake import FakeListModel
     from agentkit.tools import get_tool
 
-    tools = [get_tool("calculator").marked(requires_approval=True), get_tool("today")]
+    tools = [get_tool("calculator").marked(requires_approval=True), get_tool("python_repl")]
     tools[1] = tools[1].marked(idempotent=True)
     agent = ToolCallingAgent(
         FakeListModel(["hi"]),
@@ -343,13 +343,13 @@ def test_a_spec_keeps_the_checkpointer_the_tool_flags_and_the_policy(tmp_path: P
     )
     data = spec.dump(agent)
     assert data["checkpointer"] == str(tmp_path / "c.db")
-    assert data["requires_approval"] == ["calculator"] and data["idempotent"] == ["today"]
+    assert data["requires_approval"] == ["calculator"] and data["idempotent"] == ["python_repl"]
     assert data["approval"] == "json:loads"
     loaded = spec.load(data, allow_imports=True)
     assert isinstance(loaded, ToolCallingAgent) and loaded.checkpointer is not None
     assert loaded.checkpointer.path == tmp_path / "c.db" and loaded.approval is json.loads
     assert [(t.requires_approval, t.idempotent) for t in loaded.tools] == [
-        (True, False),
+        (True, True),  # the calculator is idempotent by itself: only marks are listed
         (False, True),
     ]
     with pytest.raises(SpecError, match=r"requires_approval\[0\].*no tool named 'rm'"):
