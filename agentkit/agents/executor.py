@@ -48,8 +48,9 @@ from agentkit.core.errors import UsageError
 from agentkit.core.events import AgentStep
 from agentkit.core.flow import Call, Emit, Flow, FlowGen, Gather, arun_flow, run_flow
 from agentkit.core.graph import Graph
+from agentkit.core.messages import Message, assistant, user
 from agentkit.core.runnable import Runnable
-from agentkit.llms.messages import Message, assistant, user
+from agentkit.memory.protocol import Memory
 from agentkit.tools import ToolRunner
 
 EARLY_STOPPING = ("force", "generate")
@@ -85,7 +86,7 @@ class Agent(Flow[Any, dict[str, Any]]):
         tools: :class:`~agentkit.tools.Tool` objects (or plain functions, made into tools).
         prompt: a prompt with the subclass's ``prompt_variables`` (and a ``history``
             placeholder when a memory is given); default: the bundled ``prompt_file``.
-        memory: an object with ``load(session)`` / ``save(session, turn)``.
+        memory: an :class:`agentkit.memory.Memory` (``load(session)`` / ``save(session, turn)``).
         max_iterations: the most model calls before stopping (default 10).
         max_execution_time: seconds after which no new model call starts.
         early_stopping: at a limit, ``"force"`` returns a stop message, ``"generate"`` asks
@@ -110,7 +111,7 @@ class Agent(Flow[Any, dict[str, Any]]):
         tools: Sequence[Any],
         *,
         prompt: Runnable[Any, Any] | None = None,
-        memory: Any = None,
+        memory: Memory | None = None,
         max_iterations: int = 10,
         max_execution_time: float | None = None,
         early_stopping: str = "force",
@@ -143,11 +144,10 @@ class Agent(Flow[Any, dict[str, Any]]):
                 f"early_stopping must be 'force' (return a stop message) or 'generate' (ask "
                 f"the model for a best-effort answer), got {early_stopping!r}"
             )
-        if memory is not None and not (
-            callable(getattr(memory, "load", None)) and callable(getattr(memory, "save", None))
-        ):
+        if memory is not None and not isinstance(memory, Memory):
             raise UsageError(
-                f"an agent's memory needs load(session) and save(session, turn); "
+                f"an agent's memory is an agentkit.memory.Memory: it needs load(session) and "
+                f"save(session, turn); "
                 f"got {type(memory).__name__}"
             )
         if checkpointer is not None and not isinstance(checkpointer, SQLiteCheckpointer):

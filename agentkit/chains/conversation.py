@@ -5,32 +5,26 @@ model generates it, then the input keys; the turn is saved once the reply is com
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from agentkit.chains.base import Chain, template_text
 from agentkit.chains.llm_chain import LLMChain
 from agentkit.core.compose import Lambda
 from agentkit.core.errors import SpecError, UsageError
 from agentkit.core.flow import Call, FlowGen, Stream
+from agentkit.memory.protocol import Memory
 
 if TYPE_CHECKING:
     from agentkit.core.config import RunConfig
     from agentkit.core.graph import Graph
     from agentkit.core.runnable import Runnable
     from agentkit.core.spec import SpecContext
-    from agentkit.llms.messages import Message
 
 HISTORY = "history"
 
 
-@runtime_checkable
-class ConversationMemory(Protocol):
-    """What ConversationChain needs from a memory (see :mod:`agentkit.memory`)."""
-
-    def load(self, session: str) -> list[Message]: ...
-
-    def save(self, session: str, turn: Sequence[Message]) -> None: ...
+ConversationMemory = Memory  # the earlier name of agentkit.memory.Memory, kept
 
 
 def default_conversation_prompt() -> Runnable[Any, Any]:

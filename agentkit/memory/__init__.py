@@ -1,7 +1,8 @@
 """Conversation memory: history stores and the memories that show history to a model.
 
 - Stores (:class:`HistoryStore`): :class:`InMemoryHistoryStore`, :class:`SQLiteHistoryStore`.
-- Memories (``load(session)`` / ``save(session, turn)``): :class:`BufferMemory`,
+- Memories (the one :class:`Memory` protocol: ``load(session)`` / ``save(session, turn)``,
+  used by ConversationChain, the agents and the app): :class:`BufferMemory`,
   :class:`WindowMemory`, :class:`TokenBufferMemory`, :class:`SummaryMemory`,
   :class:`SummaryBufferMemory`.
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 from agentkit.core.spec import SpecContext, add_builder
 from agentkit.memory.base import BaseMemory, buffer_string, split_turns
 from agentkit.memory.buffer import BufferMemory, TokenBufferMemory, WindowMemory
+from agentkit.memory.protocol import Memory
 from agentkit.memory.sqlite_store import SQLiteHistoryStore
 from agentkit.memory.store import HistoryStore, InMemoryHistoryStore, SessionInfo
 from agentkit.memory.summary import SummaryBufferMemory, SummaryMemory
@@ -31,6 +33,7 @@ __all__ = [
     "BufferMemory",
     "HistoryStore",
     "InMemoryHistoryStore",
+    "Memory",
     "SQLiteHistoryStore",
     "SessionInfo",
     "SummaryBufferMemory",

@@ -37,7 +37,8 @@ NO_FREE_CHAT = (
 
 
 class HistoryMemory:
-    """The last ``turns`` user/assistant turns of a session, read from a history store.
+    """The last ``turns`` user/assistant turns of a session, read from a history store: an
+    :class:`agentkit.memory.Memory`.
 
     ``save`` records nothing: the front end appends every turn to the store itself, with
     its sources, steps and feedback, so a chain given this memory must not write it twice.

@@ -191,3 +191,25 @@ def test_the_history_store_contract_includes_the_key_value_part() -> None:
     assert not isinstance(_MessagesOnlyStore(), HistoryStore)
     with pytest.raises(UsageError, match="get_value/set_value"):
         BufferMemory(store=_MessagesOnlyStore())  # type: ignore[arg-type]
+
+
+def test_one_memory_protocol_for_chains_agents_and_the_app() -> None:
+    from agentkit.chains import ConversationMemory
+    from agentkit.memory import Memory, SummaryBufferMemory
+    from agentkit.memory.store import InMemoryHistoryStore
+    from agentkit.workspace.chains import HistoryMemory
+
+    assert ConversationMemory is Memory
+    store = InMemoryHistoryStore()
+    for memory in (BufferMemory(store), HistoryMemory(store)):
+        assert isinstance(memory, Memory)
+    assert issubclass(SummaryBufferMemory, BufferMemory.__mro__[1])  # all built on BaseMemory
+    assert not isinstance(_MessagesOnlyStore(), Memory)
+
+
+def test_an_agent_refuses_a_memory_without_load_and_save() -> None:
+    from agentkit.agents import ToolCallingAgent
+    from agentkit.llms.fake import FakeListModel
+
+    with pytest.raises(UsageError, match=r"agentkit\.memory\.Memory"):
+        ToolCallingAgent(FakeListModel(["hi"]), [], memory=_MessagesOnlyStore())  # type: ignore[arg-type]
