@@ -236,3 +236,16 @@ def test_a_wrong_shape_from_the_inner_embedder_is_a_clear_error(tmp_path) -> Non
 
     with pytest.raises(UsageError, match="returned shape"):
         CachedEmbedder(Broken(8), tmp_path).embed_batch(["a", "b"])
+
+
+def test_batches_respect_the_token_budget_and_the_text_limit() -> None:
+    from agentkit.retrievers.embeddings.onnx import BATCH_TOKENS, _batches
+
+    lengths = np.array([3, 300, 10, 256, 256, 5, 4000, 12])
+    order = np.argsort(lengths, kind="stable")
+    batches = _batches(order, lengths, most=3)
+    assert sorted(int(i) for b in batches for i in b) == list(range(len(lengths)))
+    for batch in batches:
+        assert len(batch) <= 3
+        assert len(batch) == 1 or len(batch) * lengths[batch].max() <= BATCH_TOKENS
+    assert [len(b) for b in batches][-1] == 1  # the 4,000-token text goes alone
