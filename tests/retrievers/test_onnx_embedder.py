@@ -249,3 +249,32 @@ def test_batches_respect_the_token_budget_and_the_text_limit() -> None:
         assert len(batch) <= 3
         assert len(batch) == 1 or len(batch) * lengths[batch].max() <= BATCH_TOKENS
     assert [len(b) for b in batches][-1] == 1  # the 4,000-token text goes alone
+
+
+def test_a_concurrent_first_import_of_transformers_is_waited_for(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The first query exporting while another thread imports transformers (a reader
+    loading) once made the demo fail with 'cannot import name AutoModel'."""
+    import sys
+    import types
+
+    from agentkit.retrievers.embeddings import onnx_export
+
+    calls = {"n": 0}
+
+    class HalfInitialised(types.ModuleType):
+        def __getattr__(self, name: str) -> object:
+            if name != "AutoModel":
+                raise AttributeError(name)
+            calls["n"] += 1
+            if calls["n"] < 3:
+                raise AttributeError(name)  # 'from m import X' turns this into ImportError
+            return "AutoModel"
+
+    import importlib.machinery
+
+    fake = HalfInitialised("transformers")
+    fake.__spec__ = importlib.machinery.ModuleSpec("transformers", None)
+    monkeypatch.setitem(sys.modules, "transformers", fake)
+    monkeypatch.setattr("time.sleep", lambda s: None)
+    assert onnx_export._import_auto_model() == "AutoModel"
+    assert calls["n"] == 3

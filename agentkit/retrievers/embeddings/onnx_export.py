@@ -164,12 +164,33 @@ def _locked(folder: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _import_auto_model() -> Any:
+    """``transformers.AutoModel``. A first import of transformers running in another thread
+    at the same moment (a reader loading while the first query exports) can make the lazy
+    module answer ImportError for a moment: wait and try again; only a package that is
+    really absent is a missing dependency."""
+    import importlib.util
+    import time
+
+    for attempt in range(20):
+        try:
+            from transformers import AutoModel
+
+            return AutoModel
+        except ImportError as e:
+            absent = [n for n in ("torch", "transformers") if importlib.util.find_spec(n) is None]
+            if absent or attempt == 19:
+                raise missing_dependency("transformers", "retrieval", "exporting to ONNX") from e
+            time.sleep(0.25)
+    raise AssertionError("unreachable")
+
+
 def _export(folder: Path, layout: dict[str, Any], out: Path) -> None:
     try:
         import torch
-        from transformers import AutoModel
     except ImportError as e:
-        raise missing_dependency("transformers", "retrieval", "exporting to ONNX") from e
+        raise missing_dependency("torch", "retrieval", "exporting to ONNX") from e
+    AutoModel = _import_auto_model()
     import warnings
 
     model = AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
