@@ -98,7 +98,10 @@ def test_a_question_typed_in_the_browser_gets_an_answer_with_sources(app_url: st
             box.wait_for(timeout=60_000)
             box.fill("How big is the Amazon rainforest?")
             box.press("Enter")
-            page.get_by_text(ANSWER, exact=True).first.wait_for(timeout=60_000)
+            answer = page.get_by_text(ANSWER, exact=True)
+            answer.first.wait_for(timeout=60_000)
+            # a rerun can show the streamed and the re-rendered reply for a moment
+            sync_api.expect(answer).to_have_count(1, timeout=60_000)
             page.get_by_text("Sources (2)").click()
             page.get_by_text("Amazon rainforest", exact=True).first.wait_for(timeout=10_000)
             page.get_by_text("retrieval score 1.000").wait_for(timeout=10_000)

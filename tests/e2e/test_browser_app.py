@@ -77,6 +77,13 @@ def demo_index(tmp_path: Path) -> Path:
     return folder
 
 
+def expect(locator: Any) -> Any:
+    """Playwright's retrying assertions (imported late: the browser extra is optional)."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
 def open_page(browser: Any, url: str) -> Any:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(url, wait_until="domcontentloaded")
@@ -142,7 +149,11 @@ def test_sources_show_the_answer_highlighted_and_open_the_chunk(
     with running_app(tmp_path, "--chain", chain) as url:
         page = open_page(browser, url)
         ask(page, "How big is the Amazon rainforest?")
-        page.get_by_text(ANSWER, exact=True).wait_for(timeout=60_000)
+        answer = page.get_by_text(ANSWER, exact=True)
+        answer.first.wait_for(timeout=60_000)
+        # While Streamlit reruns, the streamed reply and the re-rendered one can both be on
+        # the page for a moment; wait for the rerun to settle to one before clicking.
+        expect(answer).to_have_count(1, timeout=60_000)
         page.get_by_text("Retrieved 2 passages").wait_for(timeout=10_000)
         page.get_by_text("Sources (2)").click()
         mark = page.locator("span[style*='background']", has_text="The Amazon rainforest covers")
@@ -186,4 +197,4 @@ def test_a_bad_model_choice_keeps_the_page_usable(
         page.get_by_test_id("stChatMessage").get_by_text(
             "How big is the Amazon rainforest?"
         ).wait_for(timeout=60_000)
-        page.get_by_text("Could not answer").wait_for(timeout=60_000)
+        page.get_by_text("Could not answer").first.wait_for(timeout=60_000)
