@@ -11,9 +11,10 @@ linear gain, a log2(rank + 1) discount and the ideal DCG from the qrels; a run i
 score descending, ties by document id descending. Recall@k counts relevant (> 0) documents.
 
 Embeddings are cached in ``.cache/`` at the repository root, so warm runs skip the model.
-``--backend`` picks the encoder (``auto``: ONNX Runtime fp32 on the CPU; ``torch``,
-``onnx``, ``onnx-int8``); ONNX fp32 shares torch's cache entries (same model id), so
-measure it with a fresh ``--cache-dir``.
+``--backend`` picks the encoder (``auto``: the CPU default of
+:mod:`agentkit.retrievers.embeddings.backend`; ``torch``, ``torch-bf16``, ``onnx``,
+``onnx-int8``); all but int8 share torch's cache entries (same model id), so measure each
+with a fresh ``--cache-dir``.
 Run: ``.venv/bin/python benchmarks/retrieval_quality.py [--quick] [--squad] [--tune]
 [--backend B] [--cache-dir DIR]``.
 """
@@ -40,6 +41,7 @@ from _common import emit  # noqa: E402
 
 from agentkit.retrievers.bm25 import BM25Retriever  # noqa: E402
 from agentkit.retrievers.document import Document  # noqa: E402
+from agentkit.retrievers.embeddings.backend import BACKENDS  # noqa: E402
 from agentkit.retrievers.hybrid import HybridRetriever, convex_scores, rrf_scores  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -300,7 +302,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--squad", action="store_true", help="add SQuAD v1.1 dev top-n accuracy")
     parser.add_argument("--tune", action="store_true", help="add the fusion grid on train qrels")
     parser.add_argument("--cache-dir", type=Path, default=CACHE[0], help="embedding cache")
-    parser.add_argument("--backend", default="auto", choices=("auto", "torch", "onnx", "onnx-int8"))
+    parser.add_argument("--backend", default="auto", choices=BACKENDS, help="the encoder")
     args = parser.parse_args(argv)
     CACHE[0], BACKEND[0] = args.cache_dir, args.backend
     start = time.perf_counter()

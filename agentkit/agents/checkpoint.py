@@ -15,12 +15,13 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agentkit.core.errors import UsageError
+from agentkit.memory.sqlite_db import connect, transaction, use_wal
 from agentkit.memory.sqlite_store import check_history_file
 
 CALL_STATES = ("started", "done", "awaiting", "decided", "interrupted", "resuming")
@@ -82,37 +83,23 @@ class SQLiteCheckpointer:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as conn:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("BEGIN IMMEDIATE")
-                for statement in _SCHEMA:
-                    conn.execute(statement)
-                conn.execute("COMMIT")
+                use_wal(conn, self.timeout)
+                with transaction(conn):
+                    for statement in _SCHEMA:
+                        conn.execute(statement)
         except (OSError, sqlite3.DatabaseError) as exc:
             raise UsageError(
                 f"the checkpoint file {self.path} cannot be opened ({exc}); give the path of "
                 "a SQLite file (created if missing) in a folder you can write to"
             ) from exc
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            yield conn
-        finally:
-            conn.close()
+    def _connect(self) -> closing[sqlite3.Connection]:
+        return closing(connect(self.path, self.timeout))
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._connect() as conn, transaction(conn):
+            yield conn
 
     def _damaged(self, thread_id: str, what: str) -> CheckpointError:
         return CheckpointError(

@@ -153,6 +153,18 @@ def index_summary(settings: AppSettings) -> IndexSummary | None:
 # --- the sidebar ------------------------------------------------------------------------
 
 
+def page(title: str, notice_key: str | None = None) -> AppSettings:
+    """Start a page: the settings, the shared sidebar, the title, and the notice an action
+    left under ``notice_key`` before its rerun (shown once)."""
+    settings = app_settings()
+    sidebar(settings)
+    st.title(title)
+    notice = st.session_state.pop(notice_key, None) if notice_key else None
+    if notice:
+        st.success(notice)
+    return settings
+
+
 def sidebar(settings: AppSettings) -> None:
     """Model, chain choice, temperature and top-k (every page shows them)."""
     state = st.session_state

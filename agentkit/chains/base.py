@@ -11,7 +11,7 @@ from that one generator.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +19,10 @@ from agentkit.core.config import ConfigLike, RunConfig
 from agentkit.core.errors import SpecError, UsageError
 from agentkit.core.flow import Flow, FlowGen
 from agentkit.core.runnable import Runnable
+from agentkit.core.spec import dump
 
 if TYPE_CHECKING:
+    from agentkit.core.graph import Graph
     from agentkit.core.spec import SpecContext
 
 
@@ -118,6 +120,42 @@ def input_keys_of(runnable: Runnable[Any, Any], fallback: str) -> list[str]:
     """The ``input_keys`` a runnable declares (chains, routers), or ``[fallback]``."""
     keys = getattr(runnable, "input_keys", None)
     return list(keys) if keys is not None else [fallback]
+
+
+def check_max_concurrency(max_concurrency: int | None) -> None:
+    """A UsageError unless ``max_concurrency`` is ``None`` (no limit) or at least 1."""
+    if max_concurrency is not None and max_concurrency < 1:
+        raise UsageError(f"max_concurrency must be at least 1, got {max_concurrency}")
+
+
+def steps_graph(steps: Iterable[Runnable[Any, Any]]) -> Graph:
+    """The graph of ``steps`` run one after the other."""
+    from agentkit.core.graph import Graph
+
+    return Graph.chain([step.graph() for step in steps])
+
+
+def spec_of(type_name: str, owner: object, *names: str, **fields: Any) -> dict[str, Any]:
+    """A component's spec: ``type``, the attributes ``names`` of ``owner``, then ``fields``.
+    Plain data is copied and each component dumped, also inside lists and dicts (a
+    ``SpecError`` names one that cannot be). A field that is ``None`` is left out: a
+    missing field builds the default."""
+    values = {name: getattr(owner, name) for name in names} | fields
+    data: dict[str, Any] = {"type": type_name}
+    for key, value in values.items():
+        if value is not None:
+            data[key] = _spec_value(value)
+    return data
+
+
+def _spec_value(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list | tuple):
+        return [_spec_value(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _spec_value(item) for key, item in value.items()}
+    return dump(value)
 
 
 def str_list(ctx: SpecContext, key: str) -> list[str]:

@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from agentkit.chains.base import Chain, template_text
+from agentkit.chains.base import Chain, spec_of, template_text
 from agentkit.chains.llm_chain import LLMChain
 from agentkit.core.compose import Lambda
 from agentkit.core.errors import SpecError, UsageError
 from agentkit.core.flow import Call, FlowGen, Stream
+from agentkit.core.spec import add_builder
 from agentkit.memory.protocol import Memory
 
 if TYPE_CHECKING:
@@ -137,8 +138,6 @@ class ConversationChain(Chain):
         return self.llm_chain.graph()
 
     def to_dict(self) -> dict[str, Any]:
-        from agentkit.core.spec import dump
-
         if getattr(self.memory, "to_dict", None) is None:
             raise SpecError(
                 "$.memory",
@@ -146,15 +145,8 @@ class ConversationChain(Chain):
                 "to_dict() returning {'type': <registered name>, ...} and register a builder "
                 "with agentkit.core.spec.add_builder",
             )
-        return {
-            "type": "conversation_chain",
-            "llm": dump(self.llm),
-            "memory": dump(self.memory),
-            "prompt": dump(self.prompt),
-            "input_key": self.input_key,
-            "output_key": self.output_key,
-            "session_key": self.session_key,
-        }
+        names = ("llm", "memory", "prompt", "input_key", "output_key", "session_key")
+        return spec_of("conversation_chain", self, *names)
 
 
 def _from_spec(ctx: SpecContext) -> ConversationChain:
@@ -175,10 +167,4 @@ def _from_spec(ctx: SpecContext) -> ConversationChain:
     )
 
 
-def _register() -> None:
-    from agentkit.core.spec import add_builder
-
-    add_builder("conversation_chain", _from_spec)
-
-
-_register()
+add_builder("conversation_chain", _from_spec)

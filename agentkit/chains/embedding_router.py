@@ -8,17 +8,21 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from agentkit.chains.base import number_in
-from agentkit.chains.router import RouterChain
+from agentkit.chains.base import number_in, spec_of
+from agentkit.chains.router import ROUTING_FIELDS, RouterChain, routing_options
 from agentkit.core.config import ConfigLike
 from agentkit.core.errors import UsageError
 from agentkit.core.runnable import Runnable
+from agentkit.core.spec import add_builder
 
 if TYPE_CHECKING:
     import numpy as np
 
     from agentkit.core.spec import SpecContext
     from agentkit.retrievers.base import Embedder
+
+
+ROUTER_FIELDS = ("embedder", "destinations", "threshold", "input_key")
 
 
 class EmbeddingRouter(Runnable[Any, dict[str, Any]]):
@@ -82,15 +86,7 @@ class EmbeddingRouter(Runnable[Any, dict[str, Any]]):
         }
 
     def to_dict(self) -> dict[str, Any]:
-        from agentkit.core.spec import dump
-
-        return {
-            "type": "embedding_router",
-            "embedder": dump(self.embedder),
-            "destinations": dict(self.destinations),
-            "threshold": self.threshold,
-            "input_key": self.input_key,
-        }
+        return spec_of("embedding_router", self, *ROUTER_FIELDS)
 
 
 def _normalised(vectors: np.ndarray) -> np.ndarray:
@@ -126,17 +122,9 @@ class EmbeddingRouterChain(RouterChain):
         self.embedding_router = router
 
     def to_dict(self) -> dict[str, Any]:
-        from agentkit.core.spec import dump
-
-        router = self.embedding_router
-        return {
-            "type": "embedding_router_chain",
-            "embedder": dump(router.embedder),
-            "destinations": dict(router.destinations),
-            "threshold": router.threshold,
-            "input_key": router.input_key,
-            **self._spec_fields(),
-        }
+        kind = "embedding_router_chain"  # the router's fields, then the routing chain's
+        router = spec_of(kind, self.embedding_router, *ROUTER_FIELDS)
+        return router | spec_of(kind, self, *ROUTING_FIELDS)
 
 
 def _destinations(ctx: SpecContext) -> dict[str, str]:
@@ -166,18 +154,11 @@ def _chain_from_spec(ctx: SpecContext) -> EmbeddingRouterChain:
         ctx.component("embedder"),
         _destinations(ctx),
         ctx.runnable_map("destination_chains"),
-        default_chain=ctx.runnable("default_chain", None),
         threshold=number_in(ctx, "threshold", float, 0.0, -1.0, 1.0),
         input_key=ctx.get("input_key", str, "input"),
-        output_key=ctx.get("output_key", str, "text"),
+        **routing_options(ctx),
     )
 
 
-def _register() -> None:
-    from agentkit.core.spec import add_builder
-
-    add_builder("embedding_router", _router_from_spec)
-    add_builder("embedding_router_chain", _chain_from_spec)
-
-
-_register()
+add_builder("embedding_router", _router_from_spec)
+add_builder("embedding_router_chain", _chain_from_spec)

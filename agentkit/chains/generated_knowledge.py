@@ -7,11 +7,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from agentkit.chains.base import Chain, number_in, template_text
+from agentkit.chains.base import (
+    Chain,
+    check_max_concurrency,
+    number_in,
+    spec_of,
+    steps_graph,
+    template_text,
+)
 from agentkit.chains.llm_chain import LLMChain
 from agentkit.chains.voting import majority
 from agentkit.core.errors import ModelOutputError, OutputParserError, UsageError
 from agentkit.core.flow import Call, FlowGen, Gather
+from agentkit.core.spec import add_builder
 
 if TYPE_CHECKING:
     from agentkit.core.config import RunConfig
@@ -82,8 +90,7 @@ class GeneratedKnowledgeChain(Chain):
 
         if k < 1:
             raise UsageError(f"GeneratedKnowledgeChain needs k >= 1 statements, got {k}")
-        if max_concurrency is not None and max_concurrency < 1:
-            raise UsageError(f"max_concurrency must be at least 1, got {max_concurrency}")
+        check_max_concurrency(max_concurrency)
         if select not in SELECT:
             raise UsageError(f"select must be one of {list(SELECT)}, got {select!r}")
         self.llm, self.k, self.select = llm, k, select
@@ -140,27 +147,11 @@ class GeneratedKnowledgeChain(Chain):
         return {"answer": answer, "knowledge": knowledge, "candidates": candidates}
 
     def graph(self) -> Graph:
-        from agentkit.core.graph import Graph
-
-        return Graph.chain(
-            [self.knowledge_chain.graph(), self.answer_chain.graph(), self.answer_parser.graph()]
-        )
+        return steps_graph([self.knowledge_chain, self.answer_chain, self.answer_parser])
 
     def to_dict(self) -> dict[str, Any]:
-        from agentkit.core.spec import dump
-
-        data: dict[str, Any] = {
-            "type": "generated_knowledge_chain",
-            "llm": dump(self.llm),
-            "k": self.k,
-            "knowledge_prompt": dump(self.knowledge_prompt),
-            "answer_prompt": dump(self.answer_prompt),
-            "select": self.select,
-            "answer_parser": dump(self.answer_parser),
-        }
-        if self.max_concurrency is not None:
-            data["max_concurrency"] = self.max_concurrency
-        return data
+        answering = ("knowledge_prompt", "answer_prompt", "select", "answer_parser")
+        return spec_of("generated_knowledge_chain", self, "llm", "k", *answering, "max_concurrency")
 
 
 def _from_spec(ctx: SpecContext) -> GeneratedKnowledgeChain:
@@ -175,10 +166,4 @@ def _from_spec(ctx: SpecContext) -> GeneratedKnowledgeChain:
     )
 
 
-def _register() -> None:
-    from agentkit.core.spec import add_builder
-
-    add_builder("generated_knowledge_chain", _from_spec)
-
-
-_register()
+add_builder("generated_knowledge_chain", _from_spec)

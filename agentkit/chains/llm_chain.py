@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from agentkit.chains.base import Chain
+from agentkit.chains.base import Chain, spec_of, steps_graph
 from agentkit.core.config import ConfigLike
 from agentkit.core.errors import UsageError
 from agentkit.core.flow import Call, FlowGen
 from agentkit.core.runnable import Runnable
+from agentkit.core.spec import add_builder
 
 if TYPE_CHECKING:
     from agentkit.core.config import RunConfig
@@ -78,20 +79,10 @@ class LLMChain(Chain):
         return LLMChain(self.prompt, self.llm.bind(**params), self.output_parser, self.output_key)
 
     def graph(self) -> Graph:
-        from agentkit.core.graph import Graph
-
-        return Graph.chain([self.prompt.graph(), self.llm.graph(), self.output_parser.graph()])
+        return steps_graph([self.prompt, self.llm, self.output_parser])
 
     def to_dict(self) -> dict[str, Any]:
-        from agentkit.core.spec import dump
-
-        return {
-            "type": "llm_chain",
-            "prompt": dump(self.prompt),
-            "llm": dump(self.llm),
-            "output_parser": dump(self.output_parser),
-            "output_key": self.output_key,
-        }
+        return spec_of("llm_chain", self, "prompt", "llm", "output_parser", "output_key")
 
 
 def _from_spec(ctx: SpecContext) -> LLMChain:
@@ -103,10 +94,4 @@ def _from_spec(ctx: SpecContext) -> LLMChain:
     )
 
 
-def _register() -> None:
-    from agentkit.core.spec import add_builder
-
-    add_builder("llm_chain", _from_spec)
-
-
-_register()
+add_builder("llm_chain", _from_spec)

@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from agentkit.chains.base import Chain, template_text
+from agentkit.chains.base import Chain, spec_of, template_text
 from agentkit.chains.llm_chain import LLMChain
-from agentkit.chains.router import RouterChain
+from agentkit.chains.router import RouterChain, routing_options
 from agentkit.core.errors import SpecError, UsageError
 from agentkit.core.flow import FlowGen
+from agentkit.core.spec import add_builder
 
 if TYPE_CHECKING:
     from agentkit.core.config import RunConfig
@@ -54,13 +55,9 @@ class LLMRouterChain(Chain):
         self.llm_chain = LLMChain(base, llm, RouterOutputParser(), output_key="route")
 
     @classmethod
-    def from_llm(
-        cls,
-        llm: Runnable[Any, Any],
-        destinations: Mapping[str, str],
-        prompt: Runnable[Any, Any] | None = None,
-    ) -> LLMRouterChain:
-        return cls(llm, destinations, prompt)
+    def from_llm(cls, *args: Any, **kwargs: Any) -> LLMRouterChain:
+        """The constructor under LangChain's name: the same arguments."""
+        return cls(*args, **kwargs)
 
     @property
     def input_keys(self) -> list[str]:
@@ -79,16 +76,7 @@ class LLMRouterChain(Chain):
         return self.llm_chain.graph()
 
     def to_dict(self) -> dict[str, Any]:
-        from agentkit.core.spec import dump
-
-        data = {
-            "type": "llm_router_chain",
-            "llm": dump(self.llm),
-            "destinations": dict(self.destinations),
-        }
-        if self.custom_prompt is not None:
-            data["prompt"] = dump(self.custom_prompt)
-        return data
+        return spec_of("llm_router_chain", self, "llm", "destinations", prompt=self.custom_prompt)
 
 
 class MultiPromptChain(RouterChain):
@@ -133,27 +121,13 @@ class MultiPromptChain(RouterChain):
         self.llm, self.prompt_infos, self.custom_default = llm, infos, default_chain
 
     @classmethod
-    def from_prompts(
-        cls,
-        llm: Runnable[Any, Any],
-        prompt_infos: Sequence[Mapping[str, str]],
-        default_chain: Runnable[Any, Any] | None = None,
-        output_key: str = "text",
-    ) -> MultiPromptChain:
-        return cls(llm, prompt_infos, default_chain, output_key)
+    def from_prompts(cls, *args: Any, **kwargs: Any) -> MultiPromptChain:
+        """The constructor under LangChain's name: the same arguments."""
+        return cls(*args, **kwargs)
 
     def to_dict(self) -> dict[str, Any]:
-        from agentkit.core.spec import dump
-
-        data: dict[str, Any] = {
-            "type": "multi_prompt_chain",
-            "llm": dump(self.llm),
-            "prompt_infos": [dict(i) for i in self.prompt_infos],
-        }
-        if self.custom_default is not None:
-            data["default_chain"] = dump(self.custom_default)
-        data["output_key"] = self.output_key
-        return data
+        fields = {"default_chain": self.custom_default, "output_key": self.output_key}
+        return spec_of("multi_prompt_chain", self, "llm", "prompt_infos", **fields)
 
 
 _INFO_KEYS = ("name", "description", "prompt_template")
@@ -187,19 +161,8 @@ def _multi_from_spec(ctx: SpecContext) -> MultiPromptChain:
             _check_info(i, info)
         except UsageError as exc:
             raise SpecError(f"{ctx.path}.prompt_infos[{i}]", str(exc)) from exc
-    return MultiPromptChain(
-        ctx.runnable("llm"),
-        infos,
-        default_chain=ctx.runnable("default_chain", None),
-        output_key=ctx.get("output_key", str, "text"),
-    )
+    return MultiPromptChain(ctx.runnable("llm"), infos, **routing_options(ctx))
 
 
-def _register() -> None:
-    from agentkit.core.spec import add_builder
-
-    add_builder("llm_router_chain", _router_from_spec)
-    add_builder("multi_prompt_chain", _multi_from_spec)
-
-
-_register()
+add_builder("llm_router_chain", _router_from_spec)
+add_builder("multi_prompt_chain", _multi_from_spec)

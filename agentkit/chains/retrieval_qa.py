@@ -29,10 +29,10 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentkit.chains.base import Chain
+from agentkit.chains.base import Chain, spec_of, steps_graph
 from agentkit.core import spec
 from agentkit.core.config import RunConfig
-from agentkit.core.errors import OutputParserError, UsageError
+from agentkit.core.errors import OutputParserError, SpecError, UsageError
 from agentkit.core.flow import Call, FlowGen, Gather, Stream
 from agentkit.core.runnable import Runnable
 from agentkit.parsers import RegexParser, StrOutputParser
@@ -131,10 +131,10 @@ class RetrievalQA(Chain):
             prompt = custom[name] if name in custom else default_prompt(file)
             _check_prompt(prompt, name, chain_type, provided)
             self.prompts[name] = prompt
-        if document_prompt is not None and not isinstance(document_prompt, PromptTemplate):
+        doc_prompt = document_prompt or default_prompt("qa_document.yaml")
+        if not isinstance(doc_prompt, PromptTemplate):
             raise UsageError(
-                f"document_prompt must be a PromptTemplate (text), got "
-                f"{type(document_prompt).__name__}"
+                f"document_prompt must be a PromptTemplate (text), got {type(doc_prompt).__name__}"
             )
         from agentkit.core.foreign import coerce_foreign
 
@@ -142,7 +142,7 @@ class RetrievalQA(Chain):
         self.llm, self.retriever, self.chain_type = llm, retriever, chain_type
         self._custom = set(custom)
         self._custom_document_prompt = document_prompt is not None
-        self.document_prompt: PromptTemplate = document_prompt or default_prompt("qa_document.yaml")  # type: ignore[assignment]
+        self.document_prompt = doc_prompt
         self.document_separator = document_separator
         self.return_source_documents = return_source_documents
         self.max_concurrency = max_concurrency
@@ -340,27 +340,17 @@ class RetrievalQA(Chain):
     def graph(self) -> Graph:
         """The retriever, then the LLM steps of the chain type in order (``map_reduce``:
         the per-document question step, then the combine step)."""
-        from agentkit.core.graph import Graph
-
-        steps = [self._steps[name].graph() for name in self.prompts]
-        return Graph.chain([self.retriever.graph(), *steps])
+        return steps_graph([self.retriever, *(self._steps[name] for name in self.prompts)])
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "type": "retrieval_qa",
-            "llm": spec.dump(self.llm),
-            "retriever": spec.dump(self.retriever),
-            "chain_type": self.chain_type,
+        """The spec; only the prompts given in place of the bundled ones are written."""
+        custom = {
+            "prompts": {n: self.prompts[n] for n in sorted(self._custom)} or None,
+            "document_prompt": self.document_prompt if self._custom_document_prompt else None,
         }
-        if self._custom:
-            data["prompts"] = {n: spec.dump(self.prompts[n]) for n in sorted(self._custom)}
-        if self._custom_document_prompt:
-            data["document_prompt"] = spec.dump(self.document_prompt)
-        data["document_separator"] = self.document_separator
-        data["return_source_documents"] = self.return_source_documents
-        if self.max_concurrency is not None:
-            data["max_concurrency"] = self.max_concurrency
-        return data
+        names = ("llm", "retriever", "chain_type", "document_separator")
+        options = ("return_source_documents", "max_concurrency")
+        return spec_of("retrieval_qa", self, *names, *options, **custom)
 
 
 def source_of(doc: Document) -> str:
@@ -389,13 +379,27 @@ def _check_prompt(prompt: Any, name: str, chain_type: str, provided: frozenset[s
         )
 
 
+def _prompts(ctx: spec.SpecContext) -> dict[str, BasePromptTemplate[Any]] | None:
+    """The spec's ``prompts`` (absent: ``None``), each checked to be a prompt template."""
+    if "prompts" not in ctx.data:
+        return None
+    prompts: dict[str, BasePromptTemplate[Any]] = {}
+    for name, prompt in ctx.runnable_map("prompts").items():
+        if not isinstance(prompt, BasePromptTemplate):
+            raise SpecError(
+                f"{ctx.path}.prompts.{name}",
+                f"expected a prompt template, got {type(prompt).__name__}",
+            )
+        prompts[name] = prompt
+    return prompts
+
+
 def _from_spec(ctx: spec.SpecContext) -> RetrievalQA:
-    prompts = ctx.runnable_map("prompts") if "prompts" in ctx.data else None
     return RetrievalQA(
         ctx.runnable("llm"),
         ctx.runnable("retriever"),
         chain_type=ctx.get("chain_type", str, "stuff", choices=CHAIN_TYPES),
-        prompts=prompts,  # type: ignore[arg-type]
+        prompts=_prompts(ctx),
         document_prompt=ctx.runnable("document_prompt", None),
         document_separator=ctx.get("document_separator", str, "\n\n"),
         return_source_documents=ctx.get("return_source_documents", bool, False),

@@ -21,9 +21,10 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from agentkit.chains.base import Chain, input_keys_of, output_keys_of
+from agentkit.chains.base import Chain, input_keys_of, output_keys_of, spec_of
 from agentkit.core.errors import ModelOutputError, UsageError
 from agentkit.core.flow import Call, FlowGen
+from agentkit.core.spec import add_builder
 
 if TYPE_CHECKING:
     from agentkit.core.config import RunConfig
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from agentkit.core.spec import SpecContext
 
 logger = logging.getLogger(__name__)
+# the spec fields of the routing part, shared by every routing chain that keeps them
+ROUTING_FIELDS = ("destination_chains", "default_chain", "output_key")
 
 
 class RouterChain(Chain):
@@ -121,36 +124,21 @@ class RouterChain(Chain):
         branches = Graph.fan_out(owner, [t.graph() for t in self._targets()], join=False)
         return Graph.chain([self.router.graph(), branches])
 
-    def _spec_fields(self) -> dict[str, Any]:
-        from agentkit.core.spec import dump
-
-        data: dict[str, Any] = {
-            "destination_chains": {k: dump(v) for k, v in self.destination_chains.items()}
-        }
-        if self.default_chain is not None:
-            data["default_chain"] = dump(self.default_chain)
-        data["output_key"] = self.output_key
-        return data
-
     def to_dict(self) -> dict[str, Any]:
-        from agentkit.core.spec import dump
+        return spec_of("router_chain", self, "router", *ROUTING_FIELDS)
 
-        return {"type": "router_chain", "router": dump(self.router), **self._spec_fields()}
+
+def routing_options(ctx: SpecContext) -> dict[str, Any]:
+    """The spec fields every routing chain reads alike: ``default_chain``, ``output_key``."""
+    return {
+        "default_chain": ctx.runnable("default_chain", None),
+        "output_key": ctx.get("output_key", str, "text"),
+    }
 
 
 def _from_spec(ctx: SpecContext) -> RouterChain:
-    return RouterChain(
-        ctx.runnable("router"),
-        ctx.runnable_map("destination_chains"),
-        default_chain=ctx.runnable("default_chain", None),
-        output_key=ctx.get("output_key", str, "text"),
-    )
+    destinations = ctx.runnable_map("destination_chains")
+    return RouterChain(ctx.runnable("router"), destinations, **routing_options(ctx))
 
 
-def _register() -> None:
-    from agentkit.core.spec import add_builder
-
-    add_builder("router_chain", _from_spec)
-
-
-_register()
+add_builder("router_chain", _from_spec)

@@ -6,10 +6,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from agentkit.chains.base import Chain, input_keys_of, number_in
+from agentkit.chains.base import (
+    Chain,
+    check_max_concurrency,
+    input_keys_of,
+    number_in,
+    spec_of,
+    steps_graph,
+)
 from agentkit.chains.voting import majority
 from agentkit.core.errors import ModelOutputError, OutputParserError, UsageError
 from agentkit.core.flow import Call, FlowGen, Gather
+from agentkit.core.spec import add_builder
 
 if TYPE_CHECKING:
     from agentkit.core.config import RunConfig
@@ -51,8 +59,7 @@ class SelfConsistencyChain(Chain):
     ) -> None:
         if n < 1:
             raise UsageError(f"SelfConsistencyChain needs n >= 1 samples, got {n}")
-        if max_concurrency is not None and max_concurrency < 1:
-            raise UsageError(f"max_concurrency must be at least 1, got {max_concurrency}")
+        check_max_concurrency(max_concurrency)
         keys = getattr(parser, "output_keys", None)
         if answer_key is None and keys is not None and len(keys) > 1:
             raise UsageError(
@@ -114,24 +121,11 @@ class SelfConsistencyChain(Chain):
         }
 
     def graph(self) -> Graph:
-        from agentkit.core.graph import Graph
-
-        parts = [self.chain.graph()] + ([self.parser.graph()] if self.parser else [])
-        return Graph.chain(parts)
+        return steps_graph([self.chain] + ([self.parser] if self.parser else []))
 
     def to_dict(self) -> dict[str, Any]:
-        from agentkit.core.spec import dump
-
-        data: dict[str, Any] = {"type": "self_consistency_chain", "chain": dump(self.chain)}
-        data["n"] = self.n
-        if self.parser is not None:
-            data["parser"] = dump(self.parser)
-        if self.answer_key is not None:
-            data["answer_key"] = self.answer_key
-        data["output_key"] = self.output_key
-        if self.max_concurrency is not None:
-            data["max_concurrency"] = self.max_concurrency
-        return data
+        names = ("chain", "n", "parser", "answer_key", "output_key", "max_concurrency")
+        return spec_of("self_consistency_chain", self, *names)
 
 
 def _from_spec(ctx: SpecContext) -> SelfConsistencyChain:
@@ -145,10 +139,4 @@ def _from_spec(ctx: SpecContext) -> SelfConsistencyChain:
     )
 
 
-def _register() -> None:
-    from agentkit.core.spec import add_builder
-
-    add_builder("self_consistency_chain", _from_spec)
-
-
-_register()
+add_builder("self_consistency_chain", _from_spec)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from agentkit.chains.base import Chain, str_list
+from agentkit.chains.base import Chain, spec_of, steps_graph, str_list
 from agentkit.core.errors import UsageError, WiringError
 from agentkit.core.flow import Call, FlowGen, Stream
+from agentkit.core.spec import add_builder
 
 if TYPE_CHECKING:
     from agentkit.core.config import RunConfig
@@ -75,19 +76,10 @@ class SimpleSequentialChain(Chain):
         return {self.output_key: value}
 
     def graph(self) -> Graph:
-        from agentkit.core.graph import Graph
-
-        return Graph.chain([c.graph() for c in self.chains])
+        return steps_graph(self.chains)
 
     def to_dict(self) -> dict[str, Any]:
-        from agentkit.core.spec import dump
-
-        return {
-            "type": "simple_sequential_chain",
-            "chains": [dump(c) for c in self.chains],
-            "input_key": self.input_key,
-            "output_key": self.output_key,
-        }
+        return spec_of("simple_sequential_chain", self, "chains", "input_key", "output_key")
 
 
 class SequentialChain(Chain):
@@ -114,7 +106,7 @@ class SequentialChain(Chain):
         self.verbose = verbose  # print each step (LangChain's verbose=)
         if not chains:
             raise UsageError("SequentialChain needs at least one chain")
-        self.chains = list(chains)
+        self.chains = _only_chains(chains)
         self.input_variables = list(input_variables)
         self.output_variables = list(output_variables)
         self.return_all = return_all
@@ -123,11 +115,6 @@ class SequentialChain(Chain):
     def _check_wiring(self) -> list[str]:
         producer = {var: "the SequentialChain's input_variables" for var in self.input_variables}
         for i, chain in enumerate(self.chains):
-            if not isinstance(chain, Chain):
-                raise WiringError(
-                    f"SequentialChain {_step(i, chain)} is not a Chain, so it has no named "
-                    "input and output keys; wrap it in an LLMChain or use SimpleSequentialChain"
-                )
             for var in chain.input_keys:
                 if var not in producer:
                     raise WiringError(
@@ -184,20 +171,24 @@ class SequentialChain(Chain):
         return outputs
 
     def graph(self) -> Graph:
-        from agentkit.core.graph import Graph
-
-        return Graph.chain([c.graph() for c in self.chains])
+        return steps_graph(self.chains)
 
     def to_dict(self) -> dict[str, Any]:
-        from agentkit.core.spec import dump
+        names = ("chains", "input_variables", "output_variables", "return_all")
+        return spec_of("sequential_chain", self, *names)
 
-        return {
-            "type": "sequential_chain",
-            "chains": [dump(c) for c in self.chains],
-            "input_variables": list(self.input_variables),
-            "output_variables": list(self.output_variables),
-            "return_all": self.return_all,
-        }
+
+def _only_chains(steps: Sequence[Runnable[Any, Any]]) -> list[Chain]:
+    """``steps`` as chains: a ``WiringError`` names the first step that is not one."""
+    chains: list[Chain] = []
+    for i, step in enumerate(steps):
+        if not isinstance(step, Chain):
+            raise WiringError(
+                f"SequentialChain {_step(i, step)} is not a Chain, so it has no named "
+                "input and output keys; wrap it in an LLMChain or use SimpleSequentialChain"
+            )
+        chains.append(step)
+    return chains
 
 
 def _value(result: Any, key: str) -> Any:
@@ -216,18 +207,12 @@ def _simple_from_spec(ctx: SpecContext) -> SimpleSequentialChain:
 
 def _sequential_from_spec(ctx: SpecContext) -> SequentialChain:
     return SequentialChain(
-        ctx.runnables("chains"),  # type: ignore[arg-type]  # checked in __init__
+        _only_chains(ctx.runnables("chains")),
         input_variables=str_list(ctx, "input_variables"),
         output_variables=str_list(ctx, "output_variables"),
         return_all=ctx.get("return_all", bool, False),
     )
 
 
-def _register() -> None:
-    from agentkit.core.spec import add_builder
-
-    add_builder("simple_sequential_chain", _simple_from_spec)
-    add_builder("sequential_chain", _sequential_from_spec)
-
-
-_register()
+add_builder("simple_sequential_chain", _simple_from_spec)
+add_builder("sequential_chain", _sequential_from_spec)

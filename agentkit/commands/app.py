@@ -20,6 +20,7 @@ from pathlib import Path
 import typer
 
 from agentkit.commands.common import err, printable
+from agentkit.commands.options import ChainRef, HistoryFile, NewIndexEmbedder
 from agentkit.core.refs import ALLOW_IMPORTS_HELP
 from agentkit.core.refs import ENV_VAR as IMPORTS_ENV
 
@@ -106,12 +107,12 @@ def streamlit_command(
 
 
 def app(
-    chain: str = typer.Option(None, "--chain", help="A chain spec YAML or module:function."),
+    chain: ChainRef = None,
     index: Path = typer.Option(None, "--index", help="The index to chat with and manage."),
-    history: Path = typer.Option(None, "--history", help="The SQLite chat history file."),
+    history: HistoryFile = None,
     runs: Path = typer.Option(None, "--runs", help="The folder of eval runs to browse."),
     model: str = typer.Option(None, "--model", help="The model spec to start with (auto)."),
-    embedder: str = typer.Option(None, "--embedder", help="For a new index: default or hashing."),
+    embedder: NewIndexEmbedder = None,
     port: int = typer.Option(None, "--port", min=1, max=65535, help="Port to serve on."),
     headless: bool = typer.Option(False, "--headless", help="Do not open a browser."),
     host: str = typer.Option(

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from agentkit.commands.common import err, model_line, out, printable_text, sources_table
+from agentkit.commands.options import AsJson, ModelSpec
 
 
 def rag_chain(index: Path, model: str, k: int, temperature: float | None = None) -> tuple[Any, Any]:
@@ -27,10 +28,10 @@ def rag_chain(index: Path, model: str, k: int, temperature: float | None = None)
 def ask(
     question: str = typer.Argument(..., help="The question."),
     index: Path = typer.Option(..., "--index", help="An index built by agentkit ingest."),
-    model: str = typer.Option("auto", "--model", help="auto, extractive, hf:..., ollama:..."),
+    model: ModelSpec = "auto",
     k: int = typer.Option(4, "--k", min=1, max=50, help="How many chunks to retrieve."),
     temperature: float = typer.Option(None, "--temperature", min=0.0, max=2.0),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: AsJson = False,
 ) -> None:
     """Answer a question from an index, citing the sources used."""
     from agentkit.core.errors import RunError, UsageError

@@ -17,7 +17,8 @@ import typer
 from rich.text import Text
 
 from agentkit.commands.common import err, model_line, out, printable_text, sources_lines
-from agentkit.core.refs import ALLOW_IMPORTS_HELP, allowing_imports
+from agentkit.commands.options import AllowImports, ChainRef, HistoryFile, ModelSpec
+from agentkit.core.refs import allowing_imports
 
 EXIT = ("/exit", "/quit")
 
@@ -50,15 +51,15 @@ def chat_chain(
 
 def chat(
     index: Path = typer.Option(None, "--index", help="Answer from this index (RAG)."),
-    model: str = typer.Option("auto", "--model", help="auto, extractive, hf:..., ollama:..."),
+    model: ModelSpec = "auto",
     kind: str = typer.Option(
         None, "--kind", help="rag, agent or chat (default: rag with --index)."
     ),
-    chain: str = typer.Option(None, "--chain", help="A chain spec YAML or module:function."),
+    chain: ChainRef = None,
     session: str = typer.Option(None, "--session", help="Resume this chat session."),
-    history: Path = typer.Option(None, "--history", help="The SQLite history file."),
+    history: HistoryFile = None,
     k: int = typer.Option(4, "--k", min=1, max=50, help="Chunks retrieved per question."),
-    allow_imports: bool = typer.Option(False, "--allow-imports", help=ALLOW_IMPORTS_HELP),
+    allow_imports: AllowImports = False,
 ) -> None:
     """Chat in the terminal (one message per line on stdin; /new, /exit)."""
     from agentkit.workspace.approvals import with_approvals

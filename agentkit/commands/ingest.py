@@ -10,18 +10,20 @@ from rich.table import Table
 from rich.text import Text
 
 from agentkit.commands.common import out, printable
+from agentkit.commands.options import (
+    Executor,
+    GpusPerActor,
+    NewIndexEmbedder,
+    RayActors,
+    RayAddress,
+)
 from agentkit.scale.cluster import check_executor
 
 
 def ingest(
     paths: list[Path] = typer.Argument(..., help="Files and folders to index."),
     index: Path = typer.Option(..., "--index", help="The index folder (created if new)."),
-    embedder: str = typer.Option(
-        None,
-        "--embedder",
-        help="For a new index: 'default' (MiniLM) or 'hashing' (model-free). An existing "
-        "index keeps its own.",
-    ),
+    embedder: NewIndexEmbedder = None,
     glob: str = typer.Option("**/*", "--glob", help="Which files inside folders."),
     exclude: list[str] = typer.Option(None, "--exclude", help="fnmatch patterns to skip."),
     progress: bool = typer.Option(None, "--progress/--no-progress", help="Progress bar."),
@@ -37,17 +39,20 @@ def ingest(
         help="Also index files that symbolic links point to outside the given folders "
         "(by default such links are skipped and listed).",
     ),
-    executor: str = typer.Option(
-        "local", "--executor", help="'local', or 'ray': embed on a Ray actor pool."
+    executor: Executor = "local",
+    address: RayAddress = None,
+    actors: RayActors = None,
+    gpus_per_actor: GpusPerActor = 0.0,
+    ivf: int = typer.Option(
+        0,
+        "--ivf",
+        min=0,
+        max=1_000_000,
+        help="For a new large index: a FAISS IVF index of this many lists, trained on a "
+        "sample (0: exact search, the default).",
     ),
-    address: str = typer.Option(
-        None, "--address", help="Ray cluster address (default $RAY_ADDRESS, else a local Ray)."
-    ),
-    actors: int = typer.Option(
-        None, "--actors", min=1, max=10_000, help="Ray actors (default: one per CPU/GPU)."
-    ),
-    gpus_per_actor: float = typer.Option(
-        0.0, "--gpus-per-actor", min=0.0, max=64.0, help="GPUs of each Ray actor."
+    pq_m: int = typer.Option(
+        0, "--pq-m", min=0, max=1024, help="With --ivf: PQ sub-quantizers (0: full vectors)."
     ),
 ) -> None:
     """Index files and folders: new and changed files are embedded, removed ones deleted."""
@@ -65,6 +70,12 @@ def ingest(
         "follow_symlinks": follow_symlinks,
         "loaders": cli_loaders(loader, paths) if loader else None,
     }
+    if pq_m and not ivf:
+        raise typer.BadParameter("--pq-m needs --ivf N (the IVF lists the PQ codes live in)")
+    if ivf:
+        from agentkit.scale.ingest import ivf_store
+
+        settings["store"] = ivf_store(ivf, pq_m=pq_m)
     if check_executor(executor, address, actors, gpus_per_actor) == "ray":
         from agentkit.scale import ray_ingest
 

@@ -9,11 +9,12 @@ from rich.table import Table
 from rich.text import Text
 
 from agentkit.commands.common import out
+from agentkit.commands.options import AsJson
 
 
 def models(
     spec: str = typer.Argument("auto", help="auto, extractive, fake, hf:..., ollama:..."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: AsJson = False,
 ) -> None:
     """Show what a model spec resolves to (by default: what `auto` picks) and why."""
     from agentkit.workspace.models import ENABLE_GENERATIVE, choose_model

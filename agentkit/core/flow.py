@@ -240,105 +240,115 @@ class _Tail:
         return [rest] if rest else []
 
 
-def _shaped(op: Stream, chunk: Any) -> Any:
-    if op.pick is not None and isinstance(chunk, Mapping):
-        if op.pick not in chunk:
-            return _SKIP
-        chunk = chunk[op.pick]
-    return chunk if op.key is None else {op.key: chunk}
-
-
 _SKIP: Any = object()
+_DONE: Any = object()
+
+
+class _StreamRun:
+    """One streamed run of a flow: everything :func:`stream_flow` and :func:`astream_flow`
+    share. The drivers differ only in how an op is performed and a node streamed
+    (blocking or awaited); :meth:`source` / :meth:`asource` do that part."""
+
+    __slots__ = ("chunks", "error", "forwarded", "gen", "last", "tail", "value")
+
+    def __init__(self, gen: FlowGen) -> None:
+        self.gen = gen
+        self.tail = _Tail()
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.chunks: list[Any] = []
+        self.forwarded = False
+        self.last: list[Any] = []
+
+    def next_op(self) -> Any:
+        """Send the flow the last result (or throw it the last error): its next op, or
+        ``_DONE`` once it has returned (then :attr:`last` holds the closing chunks)."""
+        try:
+            op = self.gen.send(self.value) if self.error is None else self.gen.throw(self.error)
+        except StopIteration as stop:
+            self.last = self.tail.last(stop.value)
+            return _DONE
+        self.value, self.error, self.chunks, self.forwarded = None, None, [], False
+        return op
+
+    def emitted(self, chunk: Any) -> Any:
+        """``chunk`` goes to the caller: it can no longer be taken back."""
+        self.forwarded = True
+        self.tail.saw(chunk)
+        return chunk
+
+    def shaped(self, op: Stream, chunk: Any) -> Any:
+        """A chunk of ``op``'s node as the caller gets it (``_SKIP``: not forwarded)."""
+        self.chunks.append(chunk)
+        if op.pick is not None and isinstance(chunk, Mapping):
+            if op.pick not in chunk:
+                return _SKIP
+            chunk = chunk[op.pick]
+        return self.emitted(chunk if op.key is None else {op.key: chunk})
+
+    def joined(self) -> None:
+        """``op``'s node finished: the flow receives its joined chunks."""
+        self.value = join_chunks(self.chunks) if self.chunks else None
+
+    def failed(self, error: Exception) -> None:
+        """An op failed: thrown back into the flow, unless its output was already forwarded
+        (no retry or fallback may repeat it) or the flow yielded a non-op (a bug)."""
+        if self.forwarded or isinstance(error, _NotAnOp):
+            raise error
+        self.error = error
+
+    def source(self, op: Any) -> Iterator[Any]:
+        """Perform ``op`` with blocking calls, yielding what goes to the caller."""
+        if isinstance(op, Emit):
+            yield self.emitted(op.chunk)
+        elif isinstance(op, Stream):
+            for chunk in op.runnable.stream(op.input, op.config):
+                if (out := self.shaped(op, chunk)) is not _SKIP:
+                    yield out
+            self.joined()
+        else:
+            self.value = _perform(op)
+
+    async def asource(self, op: Any) -> AsyncIterator[Any]:
+        """:meth:`source` on the event loop (``astream``, ``ainvoke``, ``asyncio.sleep``)."""
+        if isinstance(op, Emit):
+            yield self.emitted(op.chunk)
+        elif isinstance(op, Stream):
+            async for chunk in op.runnable.astream(op.input, op.config):
+                if (out := self.shaped(op, chunk)) is not _SKIP:
+                    yield out
+            self.joined()
+        else:
+            self.value = await _aperform(op)
 
 
 def stream_flow(gen: FlowGen) -> Iterator[Any]:
     """Drive a flow with blocking calls, yielding the chunks it streams (see :class:`Stream`
     and :class:`Emit`), then its last chunk (see ``Flow.stream``)."""
-    tail = _Tail()
-    value: Any = None
-    error: BaseException | None = None
+    run = _StreamRun(gen)
     try:
-        while True:
+        while (op := run.next_op()) is not _DONE:
             try:
-                op = gen.send(value) if error is None else gen.throw(error)
-            except StopIteration as stop:
-                yield from tail.last(stop.value)
-                return
-            value, error = None, None
-            if isinstance(op, Emit):
-                tail.saw(op.chunk)
-                yield op.chunk
-                continue
-            if not isinstance(op, Stream):
-                try:
-                    value = _perform(op)
-                except _NotAnOp:
-                    raise
-                except Exception as exc:
-                    error = exc
-                continue
-            chunks: list[Any] = []
-            forwarded = False
-            try:
-                for chunk in op.runnable.stream(op.input, op.config):
-                    chunks.append(chunk)
-                    out = _shaped(op, chunk)
-                    if out is not _SKIP:
-                        forwarded = True
-                        tail.saw(out)
-                        yield out
+                yield from run.source(op)
             except Exception as exc:
-                if forwarded:
-                    raise  # the caller has seen output: no retry or fallback may repeat it
-                error = exc
-                continue
-            value = join_chunks(chunks) if chunks else None
+                run.failed(exc)
+        yield from run.last
     finally:
         gen.close()
 
 
 async def astream_flow(gen: FlowGen) -> AsyncIterator[Any]:
     """Async :func:`stream_flow` (nodes stream with ``astream``, calls use ``ainvoke``)."""
-    tail = _Tail()
-    value: Any = None
-    error: BaseException | None = None
+    run = _StreamRun(gen)
     try:
-        while True:
+        while (op := run.next_op()) is not _DONE:
             try:
-                op = gen.send(value) if error is None else gen.throw(error)
-            except StopIteration as stop:
-                for last in tail.last(stop.value):
-                    yield last
-                return
-            value, error = None, None
-            if isinstance(op, Emit):
-                tail.saw(op.chunk)
-                yield op.chunk
-                continue
-            if not isinstance(op, Stream):
-                try:
-                    value = await _aperform(op)
-                except _NotAnOp:
-                    raise
-                except Exception as exc:
-                    error = exc
-                continue
-            chunks: list[Any] = []
-            forwarded = False
-            try:
-                async for chunk in op.runnable.astream(op.input, op.config):
-                    chunks.append(chunk)
-                    out = _shaped(op, chunk)
-                    if out is not _SKIP:
-                        forwarded = True
-                        tail.saw(out)
-                        yield out
+                async for chunk in run.asource(op):
+                    yield chunk
             except Exception as exc:
-                if forwarded:
-                    raise  # the caller has seen output: no retry or fallback may repeat it
-                error = exc
-                continue
-            value = join_chunks(chunks) if chunks else None
+                run.failed(exc)
+        for chunk in run.last:
+            yield chunk
     finally:
         gen.close()
 

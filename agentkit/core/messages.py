@@ -14,14 +14,7 @@ from typing import Any
 from agentkit.core.errors import UsageError
 
 ROLES = ("system", "user", "assistant", "tool")
-_ROLE_ALIASES = {
-    "system": "system",
-    "user": "user",
-    "assistant": "assistant",
-    "tool": "tool",
-    "human": "user",
-    "ai": "assistant",
-}
+_ROLE_ALIASES = {**{role: role for role in ROLES}, "human": "user", "ai": "assistant"}
 
 
 def normalize_role(role: str) -> str:
@@ -206,39 +199,53 @@ class Message:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON-safe when ``metadata`` is); empty optional fields are left out."""
-        data: dict[str, Any] = {"role": self.role, "content": self.content}
-        if self.tool_calls:
-            data["tool_calls"] = [tc.to_dict() for tc in self.tool_calls]
-        if self.tool_call_id is not None:
-            data["tool_call_id"] = self.tool_call_id
-        if self.name is not None:
-            data["name"] = self.name
-        if self.usage is not None:
-            data["usage"] = self.usage.as_dict()
-        if self.metadata:
-            data["metadata"] = dict(self.metadata)
-        return data
+        return _with_set(
+            {"role": self.role, "content": self.content},
+            tool_calls=[tc.to_dict() for tc in self.tool_calls],
+            tool_call_id=self.tool_call_id,
+            name=self.name,
+            usage=None if self.usage is None else self.usage.as_dict(),
+            metadata=dict(self.metadata),
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Message:
-        if "role" not in data:
-            raise UsageError(
-                f"a message dict needs a 'role' and a 'content', got keys {sorted(data)}"
-            )
-        usage = data.get("usage")
         return cls(
-            role=data["role"],
+            role=_required(data, "role", "a message dict"),
             content=data.get("content") or "",
-            tool_calls=[_tool_call(tc) for tc in data.get("tool_calls") or ()],
+            tool_calls=_tool_calls(data),
             tool_call_id=data.get("tool_call_id"),
             name=data.get("name"),
-            usage=Usage.from_dict(usage) if usage is not None else None,
+            usage=_usage(data),
             metadata=dict(data.get("metadata") or {}),
         )
 
 
-def _tool_call(value: ToolCall | Mapping[str, Any]) -> ToolCall:
-    return value if isinstance(value, ToolCall) else ToolCall.from_dict(value)
+def _with_set(data: dict[str, Any], **optional: Any) -> dict[str, Any]:
+    """``data`` plus the ``optional`` fields that are set (not ``None``, not empty)."""
+    data.update((k, v) for k, v in optional.items() if v is not None and v != [] and v != {})
+    return data
+
+
+def _required(data: Mapping[str, Any], key: str, what: str) -> Any:
+    """``data[key]``; a missing key is an error naming ``what`` the dict is and its keys."""
+    if key not in data:
+        raise UsageError(f"{what} needs a {key!r}, got keys {sorted(data)}")
+    return data[key]
+
+
+def _tool_calls(data: Mapping[str, Any]) -> list[ToolCall]:
+    """The ``tool_calls`` of a message or result dict (ToolCall objects or their dicts)."""
+    return [
+        tc if isinstance(tc, ToolCall) else ToolCall.from_dict(tc)
+        for tc in data.get("tool_calls") or ()
+    ]
+
+
+def _usage(data: Mapping[str, Any]) -> Usage | None:
+    """The ``usage`` of a message or result dict (``None`` when it has none)."""
+    usage = data.get("usage")
+    return None if usage is None else Usage.from_dict(usage)
 
 
 def system(content: str) -> Message:
@@ -275,26 +282,20 @@ class ChatResult:
         return Message("assistant", self.text, list(self.tool_calls), None, None, self.usage, meta)
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"text": self.text}
-        if self.tool_calls:
-            data["tool_calls"] = [tc.to_dict() for tc in self.tool_calls]
-        if self.usage.total_tokens:
-            data["usage"] = self.usage.as_dict()
-        if self.finish_reason != "stop":
-            data["finish_reason"] = self.finish_reason
-        if self.metadata:
-            data["metadata"] = dict(self.metadata)
-        return data
+        return _with_set(
+            {"text": self.text},
+            tool_calls=[tc.to_dict() for tc in self.tool_calls],
+            usage=self.usage.as_dict() if self.usage.total_tokens else None,
+            finish_reason=None if self.finish_reason == "stop" else self.finish_reason,
+            metadata=dict(self.metadata),
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ChatResult:
-        if "text" not in data:
-            raise UsageError(f"a ChatResult dict needs a 'text' field, got keys {sorted(data)}")
-        usage = data.get("usage")
         return cls(
-            text=str(data["text"]),
-            tool_calls=[_tool_call(tc) for tc in data.get("tool_calls") or ()],
-            usage=Usage.from_dict(usage) if usage else Usage(),
+            text=str(_required(data, "text", "a ChatResult dict")),
+            tool_calls=_tool_calls(data),
+            usage=_usage(data) or Usage(),
             finish_reason=str(data.get("finish_reason", "stop")),
             metadata=dict(data.get("metadata") or {}),
         )

@@ -77,8 +77,12 @@ class Runnable(ABC, Generic[In, Out]):
         max_concurrency: int | None = None,
         return_exceptions: bool = False,
     ) -> list[Any]:
-        """Run many inputs on a thread pool bounded by ``max_concurrency``."""
+        """Run many inputs: at once where the node batches natively (see
+        :meth:`_batch_natively`), else on a thread pool bounded by ``max_concurrency``."""
         cfg = ensure_config(config)
+        native = self._batch_natively(inputs, cfg, max_concurrency, return_exceptions)
+        if native is not None:
+            return native
         limit = max_concurrency or cfg.max_concurrency or 16
         call = _catching(self.invoke) if return_exceptions else self.invoke
         if len(inputs) <= 1 or limit == 1:
@@ -87,6 +91,14 @@ class Runnable(ABC, Generic[In, Out]):
 
         with ThreadPoolExecutor(max_workers=min(limit, len(inputs))) as pool:
             return list(pool.map(lambda item: call(item, cfg), inputs))
+
+    def _batch_natively(
+        self, inputs: Sequence[In], cfg: RunConfig, limit: int | None, return_exceptions: bool
+    ) -> list[Any] | None:
+        """The outputs of :meth:`batch` for a node that can answer many inputs at once (one
+        batched model call), as ``batch`` returns them (``limit``: its ``max_concurrency``);
+        ``None`` (the default) runs the inputs one by one."""
+        return None
 
     async def abatch(
         self,
@@ -375,6 +387,24 @@ async def _traced_async(fn: Callable[..., Any], node: Any, input: Any, cfg: RunC
     return output
 
 
+def _end_stream(
+    span: Span | None,
+    node: Any,
+    input: Any,
+    cfg: RunConfig,
+    chunks: list[Any],
+    error: BaseException | None = None,
+) -> None:
+    """End a streamed node's span: with the chunks produced (all of them, or those before
+    the consumer stopped early, a ``GeneratorExit``), or with ``error``."""
+    if span is None:
+        return
+    if error is None or isinstance(error, GeneratorExit):
+        _close(span, node, input, cfg, _joined_or_list(chunks))
+    else:
+        _close(span, node, input, cfg, error=error)
+
+
 def _traced_gen(fn: Callable[..., Any], node: Any, input: Any, cfg: RunConfig) -> Iterator[Any]:
     span, child = _open(node, input, cfg)
     chunks: list[Any] = []
@@ -383,17 +413,11 @@ def _traced_gen(fn: Callable[..., Any], node: Any, input: Any, cfg: RunConfig) -
         for chunk in inner:
             chunks.append(chunk)
             yield chunk
-    except GeneratorExit:  # the consumer stopped early: the span keeps what was produced
-        inner.close()
-        if span is not None:
-            _close(span, node, input, cfg, _joined_or_list(chunks))
-        raise
     except BaseException as exc:
-        if span is not None:
-            _close(span, node, input, cfg, error=exc)
+        inner.close()  # the node's own stream ends (and its children's spans) before its span
+        _end_stream(span, node, input, cfg, chunks, exc)
         raise
-    if span is not None:
-        _close(span, node, input, cfg, _joined_or_list(chunks))
+    _end_stream(span, node, input, cfg, chunks)
 
 
 async def _traced_agen(
@@ -406,14 +430,8 @@ async def _traced_agen(
         async for chunk in inner:
             chunks.append(chunk)
             yield chunk
-    except GeneratorExit:  # the consumer stopped early: the span keeps what was produced
-        await inner.aclose()
-        if span is not None:
-            _close(span, node, input, cfg, _joined_or_list(chunks))
-        raise
     except BaseException as exc:
-        if span is not None:
-            _close(span, node, input, cfg, error=exc)
+        await inner.aclose()  # the node's own stream ends before its span (as in _traced_gen)
+        _end_stream(span, node, input, cfg, chunks, exc)
         raise
-    if span is not None:
-        _close(span, node, input, cfg, _joined_or_list(chunks))
+    _end_stream(span, node, input, cfg, chunks)

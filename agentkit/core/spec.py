@@ -194,6 +194,11 @@ class SpecContext:
             raise SpecError(self._at(key), f"must be at least {minimum}, got {value!r}")
         return value
 
+    def options(self, fields: Mapping[str, type | tuple[type, ...]]) -> dict[str, Any]:
+        """The optional ``fields`` (name: types) the spec sets, each checked as by
+        :meth:`get`; absent ones are left out, so the builder's own defaults apply."""
+        return {key: self.get(key, types) for key, types in fields.items() if key in self.data}
+
     def component(self, key: str, default: Any = _REQUIRED) -> Any:
         """A nested component that is not a runnable (an embedder, a memory, ...)."""
         return self.runnable(key, default)

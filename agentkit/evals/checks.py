@@ -61,31 +61,37 @@ def clean_summary(path: Path, summary: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
+_OBJECT = (Mapping, "an object")
+_STRING = (str, "a string")
+META_FIELDS = {
+    **dict.fromkeys(("chain", "dataset", "options", "git", "selection", "versions"), _OBJECT),
+    **dict.fromkeys(("metrics", "models"), (list, "a list of names")),
+    **dict.fromkeys(("created", "finished"), (str, "a date string")),
+}
+RECORD_FIELDS = {
+    **dict.fromkeys(("question", "category"), _STRING),
+    "answers": (list, "a list of strings"),
+    **dict.fromkeys(("prediction", "notes", "metric_errors"), _OBJECT),
+    "scores": (Mapping, "an object of metric scores"),
+}
+PREDICTION_FIELDS = {"latency": (_NUMBER, "a number"), "spans": (list, "a list")}
+
+
+def _each(path: Path, where: str, items: Any, kind: tuple[Any, str]) -> None:
+    """Each item of the list ``items`` (``None``: no items) is of ``kind``."""
+    types, label = kind
+    for i, item in enumerate(items or []):
+        if not isinstance(item, types):
+            raise _fail(path, f"{where}[{i}]", label, item)
+
+
 def check_meta(path: Path, meta: Mapping[str, Any]) -> None:
-    _typed(
-        path,
-        meta,
-        "",
-        {
-            "chain": (Mapping, "an object"),
-            "dataset": (Mapping, "an object"),
-            "options": (Mapping, "an object"),
-            "git": (Mapping, "an object"),
-            "selection": (Mapping, "an object"),
-            "versions": (Mapping, "an object"),
-            "metrics": (list, "a list of names"),
-            "models": (list, "a list of names"),
-            "created": (str, "a date string"),
-            "finished": (str, "a date string"),
-        },
-    )
+    _typed(path, meta, "", META_FIELDS)
     for key in ("metrics", "models"):
-        for i, name in enumerate(meta.get(key) or []):
-            if not isinstance(name, str):
-                raise _fail(path, f"{key}[{i}]", "a string", name)
+        _each(path, key, meta.get(key), _STRING)
     for key, fields in (("chain", ("name",)), ("dataset", ("path", "sha256"))):
         part = meta.get(key) or {}
-        _typed(path, part, f"{key}.", {f: (str, "a string") for f in fields})
+        _typed(path, part, f"{key}.", dict.fromkeys(fields, _STRING))
 
 
 def check_records(path: Path, records: list[Any]) -> None:
@@ -95,32 +101,10 @@ def check_records(path: Path, records: list[Any]) -> None:
             raise _fail(path, where, "a JSON object (one example's record)", record)
         if not isinstance(record.get("id"), str | int) or isinstance(record.get("id"), bool):
             raise _fail(path, f"{where}: id", "a string", record.get("id"))
-        _typed(
-            path,
-            record,
-            f"{where}: ",
-            {
-                "question": (str, "a string"),
-                "category": (str, "a string"),
-                "answers": (list, "a list of strings"),
-                "prediction": (Mapping, "an object"),
-                "notes": (Mapping, "an object"),
-                "metric_errors": (Mapping, "an object"),
-                "scores": (Mapping, "an object of metric scores"),
-            },
-        )
-        for i, answer in enumerate(record.get("answers") or []):
-            if not isinstance(answer, str):
-                raise _fail(path, f"{where}: answers[{i}]", "a string", answer)
+        _typed(path, record, f"{where}: ", RECORD_FIELDS)
+        _each(path, f"{where}: answers", record.get("answers"), _STRING)
         for metric, values in (record.get("scores") or {}).items():
             _numbers(path, f"{where}: scores.{metric}", values)
         prediction = record.get("prediction") or {}
-        _typed(
-            path,
-            prediction,
-            f"{where}: prediction.",
-            {"latency": (_NUMBER, "a number"), "spans": (list, "a list")},
-        )
-        for i, span in enumerate(prediction.get("spans") or []):
-            if not isinstance(span, Mapping):
-                raise _fail(path, f"{where}: prediction.spans[{i}]", "an object", span)
+        _typed(path, prediction, f"{where}: prediction.", PREDICTION_FIELDS)
+        _each(path, f"{where}: prediction.spans", prediction.get("spans"), _OBJECT)

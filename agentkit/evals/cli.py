@@ -274,26 +274,10 @@ class _progress:
     """A rich progress bar fed by the runner's progress callback."""
 
     def __init__(self) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
+        from agentkit.retrievers.ingest.progress import rich_progress
 
-        self.bar = Progress(
-            TextColumn("eval"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[scores]}"),
-            console=err,
-        )
+        columns = ("eval", "bar", "count", "{rate}", "elapsed", "ETA", "remaining", "{scores}")
+        self.bar = rich_progress(*columns, console=err)
         self.task: Any = None
 
     def __enter__(self) -> _progress:

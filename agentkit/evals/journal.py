@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from agentkit.core.errors import UsageError
+from agentkit.core.futures import settle
 
 
 class Journal:
@@ -126,12 +127,7 @@ class GroupCommit:
         self._busy = False
         error = task.exception()
         for _, done in batch:
-            if done.done():
-                continue
-            if error is None:
-                done.set_result(None)
-            else:
-                done.set_exception(error)
+            settle(done, None, error)
         if self._pending:
             self._flush()
 

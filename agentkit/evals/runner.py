@@ -15,6 +15,7 @@ recorded as timed out while the thread finishes in the background.)
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -315,34 +316,28 @@ class _Tracker:
         return {"wall_s": wall, "examples_per_s": self.new / wall if wall > 0 else 0.0}
 
 
+# the keyword options of EvalRunner; arun_eval passes the others on to EvalRunner.run
+RUNNER_OPTIONS = tuple(
+    name
+    for name, parameter in inspect.signature(EvalRunner.__init__).parameters.items()
+    if parameter.kind is parameter.KEYWORD_ONLY
+)
+
+
 async def arun_eval(
     chain: Any,
     dataset: Dataset,
     metrics: Sequence[Metric],
     out_dir: str | Path | None = None,
-    *,
-    limit: int | None = None,
-    sample: int | None = None,
-    resume: bool = False,
-    report: bool = True,
-    on_progress: ProgressFn | None = None,
-    meta: dict[str, Any] | None = None,
     **options: Any,
 ) -> res.EvalRun:
-    """Evaluate ``chain`` on ``dataset`` (see :class:`EvalRunner` for ``options``:
-    input_map, output_map, concurrency, timeout, retries, backoff, stream, keep_spans,
-    seed). With ``out_dir``, results, summary and report are written there."""
-    runner = EvalRunner(chain, metrics, **options)
-    return await runner.run(
-        dataset,
-        out_dir,
-        limit=limit,
-        sample=sample,
-        resume=resume,
-        report=report,
-        on_progress=on_progress,
-        meta=meta,
-    )
+    """Evaluate ``chain`` on ``dataset``. ``options`` are those of :class:`EvalRunner`
+    (input_map, output_map, concurrency, timeout, retries, backoff, stream, keep_spans,
+    seed) and of :meth:`EvalRunner.run` (limit, sample, resume, report, on_progress,
+    meta). With ``out_dir``, results, summary and report are written there."""
+    runner_options = {key: options.pop(key) for key in RUNNER_OPTIONS if key in options}
+    runner = EvalRunner(chain, metrics, **runner_options)
+    return await runner.run(dataset, out_dir, **options)
 
 
 def run_eval(

@@ -9,7 +9,6 @@ model toward the preferred replies.
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,15 +18,8 @@ from agentkit.finetune.encode import check_chat_template, encode_chat, truncate
 from agentkit.finetune.jobs import DPOJob
 from agentkit.finetune.models import load_job_model, lora_config
 from agentkit.finetune.registry import AdapterRegistry, trained_chat_template
-from agentkit.finetune.runs import (
-    Progress,
-    RunResult,
-    history_callback,
-    prepare_output,
-    quiet,
-    training_arguments,
-)
-from agentkit.finetune.sft import finish
+from agentkit.finetune.runs import Progress, RunResult, TrainingRun, training_arguments
+from agentkit.finetune.sft import chat_trainer, finish
 from agentkit.finetune.templates import preference_prompt
 
 MARGIN_SAMPLE = 64
@@ -86,7 +78,6 @@ def train_dpo(
 ) -> RunResult:
     """Run DPO; returns the run (its folder, name and manifest with the margins). Starting
     from an ``adapter``, the job's chat template defaults to the one it was trained with."""
-    started = time.perf_counter()
     registry = registry if registry is not None else AdapterRegistry()
     data, train, test = load_dpo_data(job)
     start_adapter = str(registry.resolve(job.adapter)) if job.adapter else None
@@ -94,10 +85,8 @@ def train_dpo(
         # continue the adapter with the chat template it was trained with
         template = trained_chat_template(start_adapter)
         job = dataclasses.replace(job, chat_template=template) if template else job
-    output = job.output_path
-    checkpoint = prepare_output(output, resume)
+    run = TrainingRun.start(job, resume, progress)
     try:
-        from datasets import Dataset
         from trl import DPOConfig, DPOTrainer
     except ImportError as e:
         raise missing_dependency("trl", "finetune", "DPO fine-tuning") from e
@@ -122,7 +111,7 @@ def train_dpo(
     before = _mean(_margins(loaded.model, loaded.tokenizer, sample, job))
     args = training_arguments(
         DPOConfig,
-        output,
+        run.output,
         job,
         loaded.bf16,
         rows=len(train),
@@ -131,41 +120,21 @@ def train_dpo(
         max_length=job.max_length,
         eval_strategy="epoch" if test else "no",
     )
-    history = history_callback(progress)
-    trainer = DPOTrainer(
-        model=loaded.model,
-        args=args,
-        train_dataset=Dataset.from_list([_conversation(e, job) for e in train]),
-        eval_dataset=Dataset.from_list([_conversation(e, job) for e in test]) if test else None,
-        processing_class=loaded.tokenizer,
-        peft_config=peft_config,
-        callbacks=[history],
-    )
-    quiet(trainer)
-    trainer.train(resume_from_checkpoint=checkpoint)
+    rows = [_conversation(e, job) for e in train], [_conversation(e, job) for e in test]
+    trainer = chat_trainer(DPOTrainer, run, loaded, args, *rows, peft_config)
+    run.train(trainer)
     model: Any = trainer.model
     if hasattr(model, "set_adapter") and start_adapter is not None:
         model.set_adapter("default")
     after = _mean(_margins(model, loaded.tokenizer, sample, job))
-    manifest = finish(
-        model,
-        loaded,
-        job,
-        method="dpo",
-        data=data,
-        counts={"train": len(train), "eval": len(test)},
-        history=history,
-        extra={
-            "start_adapter": start_adapter,
-            "margin_before": before,
-            "margin_after": after,
-            "margin_pairs": len(sample),
-            "resumed_from": checkpoint,
-            "seconds": round(time.perf_counter() - started, 1),
-        },
-    )
-    registry.register(job.run_name, output, manifest)
-    return RunResult(output, job.run_name, manifest)
+    counts = {"train": len(train), "eval": len(test)}
+    extra = {
+        "start_adapter": start_adapter,
+        "margin_before": before,
+        "margin_after": after,
+        "margin_pairs": len(sample),
+    }
+    return finish(run, model, loaded, job, "dpo", data, counts, registry, extra)
 
 
 def _conversation(example: Example, job: DPOJob) -> dict[str, Any]:

@@ -8,40 +8,24 @@ Stored like the adapter registry (a JSON file of names -> folders with their man
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from agentkit.core import spec
-from agentkit.core.errors import UsageError
-from agentkit.finetune.folder_registry import FolderRegistry
-from agentkit.finetune.registry import default_root
+from agentkit.finetune.registry import AdapterRegistry, default_root
 
 
 def default_embedder_root() -> Path:
     """``$AGENTKIT_CACHE_DIR/embedders``, else ``~/.cache/agentkit/embedders``."""
-    return default_root().parent / "embedders"
+    return default_root("embedders")
 
 
-class EmbedderRegistry(FolderRegistry):
+class EmbedderRegistry(AdapterRegistry):
     """Names for fine-tuned embedding model folders."""
 
     kind = "embedder"
-    missing_hint = (
-        "Train one with `agentkit finetune embeddings` or register a folder with "
-        "EmbedderRegistry().register(name, folder)"
-    )
-    gone_hint = "train or register it again"
-
-    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
-        super().__init__(root if root is not None else default_embedder_root())
-
-    def check_folder(self, folder: Path) -> None:
-        if not (folder / "modules.json").exists() and not (folder / "config.json").exists():
-            raise UsageError(
-                f"{folder} is not a saved embedding model (no modules.json or config.json); "
-                "pass the folder SentenceTransformer.save() wrote"
-            )
+    made_by = "`agentkit finetune embeddings` (or SentenceTransformer.save())"
+    required = (("modules.json", "config.json"),)
 
 
 def registered_embedder(

@@ -9,7 +9,6 @@ a retriever then uses by name: ``registered_embedder("name")``.
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,17 +18,7 @@ from agentkit.finetune.data import Example, TrainingData, load_data
 from agentkit.finetune.embedder_registry import EmbedderRegistry
 from agentkit.finetune.jobs import EmbeddingJob
 from agentkit.finetune.mining import build_index, load_corpus, mine_hard_negatives
-from agentkit.finetune.runs import (
-    Progress,
-    RunResult,
-    history_callback,
-    prepare_output,
-    publish,
-    quiet,
-    staging,
-    training_arguments,
-    write_manifest,
-)
+from agentkit.finetune.runs import Progress, RunResult, TrainingRun, training_arguments
 
 if TYPE_CHECKING:
     from agentkit.retrievers.document import Document
@@ -81,12 +70,10 @@ def train_embeddings(
             ``job.mine_with`` and the base model).
         resume: continue from the newest checkpoint in ``job.output``.
     """
-    started = time.perf_counter()
     registry = registry if registry is not None else EmbedderRegistry()
     data = _pairs(job, pairs)
     train, test = _split(job, data)
-    output = job.output_path
-    checkpoint = prepare_output(output, resume)
+    run = TrainingRun.start(job, resume, progress)
     model_path = resolve_embedding_model(job.base, registry)
     docs = list(corpus) if corpus is not None else (load_corpus(job.corpus) if job.corpus else [])
     if job.negatives and retriever is None and job.mine_with != "none":
@@ -127,10 +114,9 @@ def train_embeddings(
     inference_length = model.max_seq_length
     if job.max_seq_length is not None:
         model.max_seq_length = job.max_seq_length
-    history = history_callback(progress)
     args = training_arguments(
         SentenceTransformerTrainingArguments,
-        output,
+        run.output,
         job,
         bf16=False,
         rows=len(train),
@@ -143,37 +129,27 @@ def train_embeddings(
         train_dataset=train_set,
         eval_dataset=eval_set,
         loss=MultipleNegativesRankingLoss(model, scale=float(job.scale)),
-        callbacks=[history],
+        callbacks=run.callbacks(),
     )
-    quiet(trainer)
-    trainer.train(resume_from_checkpoint=checkpoint)
+    run.train(trainer)
     model.max_seq_length = inference_length
-    staged = staging(output)
-    model.save(str(staged))
-    publish(staged, output)
-    manifest = write_manifest(
-        output,
-        {
-            "kind": "embedder",
-            "method": "embeddings",
-            "name": job.run_name,
-            "base_model": job.base,
-            "base_model_path": model_path,
-            "data": {**data.summary(), "train": len(train), "eval": len(test)},
-            "corpus": {
-                "documents": len(docs),
-                "mined_with": job.mine_with if use_negatives and retriever is not None else None,
-            },
-            "negatives_per_pair": use_negatives,
-            "loss": "MultipleNegativesRankingLoss",
-            "hyperparameters": job.to_dict(),
-            "history": {"train": history.train, "eval": history.eval},
-            "resumed_from": checkpoint,
-            "seconds": round(time.perf_counter() - started, 1),
+    run.save(lambda folder: model.save(str(folder)))
+    manifest = {
+        "kind": "embedder",
+        "method": "embeddings",
+        "name": job.run_name,
+        "base_model": job.base,
+        "base_model_path": model_path,
+        "data": {**data.summary(), "train": len(train), "eval": len(test)},
+        "corpus": {
+            "documents": len(docs),
+            "mined_with": job.mine_with if use_negatives and retriever is not None else None,
         },
-    )
-    registry.register(job.run_name, output, manifest)
-    return RunResult(output, job.run_name, manifest)
+        "negatives_per_pair": use_negatives,
+        "loss": "MultipleNegativesRankingLoss",
+        "hyperparameters": job.to_dict(),
+    }
+    return run.finish(manifest, registry)
 
 
 def _pairs(job: EmbeddingJob, pairs: Sequence[Mapping[str, Any]] | None) -> TrainingData:

@@ -32,12 +32,14 @@ class Encoded:
 
 
 def check_chat_template(tokenizer: Any, chat_template: str | None, base: str) -> None:
-    if chat_template is None and not getattr(tokenizer, "chat_template", None):
-        raise UsageError(
-            f"base model {base!r} has no chat template, which instruction data needs; pass "
-            "chat_template=... (e.g. agentkit.llms.hf.PLAIN_CHAT_TEMPLATE) and use the same "
-            "template with the trained model: HFChatModel(..., chat_template=...)"
-        )
+    from agentkit.llms.hf import chat_template as templates
+
+    fix = (
+        "instruction data needs one: pass chat_template=... (e.g. "
+        "agentkit.llms.hf.PLAIN_CHAT_TEMPLATE) and use the same template with the trained "
+        "model: HFChatModel(..., chat_template=...)"
+    )
+    templates.check_chat_template(tokenizer, chat_template, base, fix)
 
 
 def render(tokenizer: Any, chat: Chat, generation_prompt: bool, chat_template: str | None) -> str:

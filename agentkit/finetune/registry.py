@@ -26,12 +26,12 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 MANIFEST_FILE = "manifest.json"
 
 
-def default_root() -> Path:
-    """``$AGENTKIT_CACHE_DIR/adapters`` (the folder the embedding cache and indexes use),
-    else ``~/.cache/agentkit/adapters``."""
+def default_root(folder: str = "adapters") -> Path:
+    """``$AGENTKIT_CACHE_DIR/<folder>`` (the folder the embedding cache and indexes use),
+    else ``~/.cache/agentkit/<folder>``; ``adapters`` by default."""
     home = os.environ.get("AGENTKIT_CACHE_DIR")
     base = Path(home).expanduser() if home else Path.home() / ".cache" / "agentkit"
-    return base / "adapters"
+    return base / folder
 
 
 @dataclass
@@ -47,10 +47,20 @@ class AdapterEntry:
 
 
 class AdapterRegistry:
-    """Names for adapter folders, kept in ``<root>/registry.json``."""
+    """Names for adapter folders, kept in ``<root>/registry.json``.
+
+    Registries of other saved folders (fine-tuned embedders, readers) are subclasses that
+    set only what differs: the word for an entry (``kind``, which also names the default
+    root, ``<kind>s``), what makes one (``made_by``, for messages) and the files a valid
+    folder holds (``required``: one file of each group).
+    """
+
+    kind = "adapter"
+    made_by = "`agentkit finetune sft` or `agentkit finetune dpo`"
+    required: tuple[tuple[str, ...], ...] = ()
 
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
-        self.root = Path(root).expanduser() if root is not None else default_root()
+        self.root = Path(root).expanduser() if root is not None else default_root(f"{self.kind}s")
         self.file = self.root / "registry.json"
 
     def register(
@@ -64,18 +74,31 @@ class AdapterRegistry:
         are filled in when missing."""
         if not isinstance(name, str) or not _NAME.match(name):
             raise UsageError(
-                f"invalid adapter name {name!r}; use letters, digits, '_', '.' and '-' "
+                f"invalid {self.kind} name {name!r}; use letters, digits, '_', '.' and '-' "
                 "(e.g. 'support-bot-v2')"
             )
         folder = Path(path).expanduser().resolve()
         if not folder.is_dir():
-            raise UsageError(f"adapter folder {str(path)!r} does not exist; save the adapter first")
+            raise UsageError(
+                f"{self.kind} folder {str(path)!r} does not exist; save the {self.kind} first"
+            )
+        self.check_folder(folder)
         entry = AdapterEntry(name, folder, _manifest(folder, manifest))
         with self._locked():
             entries = self._read()
             entries[name] = entry.to_dict()
             self._write(entries)
         return entry
+
+    def check_folder(self, folder: Path) -> None:
+        """Raise a UsageError when ``folder`` lacks one of the :attr:`required` files."""
+        for group in self.required:
+            if not any((folder / file).exists() for file in group):
+                needs = " and ".join(" or ".join(g) for g in self.required)
+                raise UsageError(
+                    f"{folder} is not a saved {self.kind} (it needs {needs}); pass the folder "
+                    f"{self.made_by} wrote"
+                )
 
     def resolve(self, name_or_path: str | os.PathLike[str]) -> Path:
         """The folder of a registered name, or ``name_or_path`` itself when it is a folder."""
@@ -85,8 +108,9 @@ class AdapterRegistry:
         entry = self.get(str(name_or_path))
         if not entry.path.is_dir():
             raise UsageError(
-                f"adapter {entry.name!r} is registered at {entry.path}, which no longer exists; "
-                f"register it again or remove it (AdapterRegistry().remove({entry.name!r}))"
+                f"{self.kind} {entry.name!r} is registered at {entry.path}, which no longer "
+                f"exists; make it again with {self.made_by}, or remove it "
+                f"({type(self).__name__}().remove({entry.name!r}))"
             )
         return entry.path
 
@@ -96,14 +120,15 @@ class AdapterRegistry:
             close = difflib.get_close_matches(name, list(entries), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise UsageError(
-                f"no adapter named {name!r} in {self.file}{hint}; registered: "
-                f"{', '.join(sorted(entries)) or 'none'}. Register it with "
-                "AdapterRegistry().register(name, folder) or pass the adapter folder"
+                f"no {self.kind} named {name!r} in {self.file}{hint}; registered: "
+                f"{', '.join(sorted(entries)) or 'none'}. Make one with {self.made_by}, "
+                f"register a folder with {type(self).__name__}().register(name, folder), or "
+                f"pass the {self.kind} folder"
             )
         return _entry(name, entries[name])
 
     def list(self) -> list[AdapterEntry]:
-        """Every registered adapter, by name."""
+        """Every registered entry, by name."""
         return [_entry(name, data) for name, data in sorted(self._read().items())]
 
     def remove(self, name: str) -> None:
@@ -162,7 +187,7 @@ class AdapterRegistry:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def __repr__(self) -> str:
-        return f"AdapterRegistry({str(self.root)!r})"
+        return f"{type(self).__name__}({str(self.root)!r})"
 
 
 def _check_entry(file: Path, name: str, data: Any) -> None:

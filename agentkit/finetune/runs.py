@@ -1,5 +1,6 @@
 """What every fine-tuning run shares: the output folder (checkpoints, resume), the trainer
-callback that records the loss and reports progress, and the manifest.
+callback that records the loss and reports progress, and the manifest; :class:`TrainingRun`
+strings them together for the trainers (SFT, DPO, embeddings).
 
 A run's folder holds the trained adapter or model, ``manifest.json`` (written last, so its
 presence marks a finished run) and ``checkpoints/`` (for ``resume=True``).
@@ -14,6 +15,7 @@ import os
 import platform
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +57,65 @@ class RunResult:
     @property
     def eval_losses(self) -> list[float]:
         return [row["eval_loss"] for row in self.manifest.get("history", {}).get("eval", [])]
+
+
+@dataclass
+class TrainingRun:
+    """One run of a transformers-style trainer, from the checked folder to the registered
+    result: ``run = TrainingRun.start(job, resume, progress)``, build the trainer with
+    ``callbacks=run.callbacks()``, then ``run.train(trainer)``, ``run.save(write)`` and
+    ``run.finish(manifest, registry)``."""
+
+    output: Path
+    name: str
+    checkpoint: str | None  # the checkpoint it resumes from
+    progress: Progress | None = None
+    history: Any = None  # the loss-recording callback, once made
+    started: float = field(default_factory=time.perf_counter)
+
+    @classmethod
+    def start(cls, job: Any, resume: bool, progress: Progress | None = None) -> TrainingRun:
+        """Check ``job.output_path`` (see :func:`prepare_output`) and start the clock."""
+        checkpoint = prepare_output(job.output_path, resume)
+        return cls(job.output_path, job.run_name, checkpoint, progress)
+
+    def callbacks(self) -> list[Any]:
+        """The trainer callbacks: the one recording the loss and reporting progress."""
+        self.history = history_callback(self.progress)
+        return [self.history]
+
+    def train(self, trainer: Any) -> None:
+        """Train quietly (progress goes to the history), resuming from the checkpoint."""
+        quiet(trainer)
+        trainer.train(resume_from_checkpoint=self.checkpoint)
+
+    def save(self, write: Callable[[Path], None]) -> None:
+        """``write`` the final files into a staging folder, then publish them into the run
+        folder (see :func:`publish`); when ``write`` fails, the staging folder goes."""
+        staged = staging(self.output)
+        try:
+            write(staged)
+        except BaseException:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise
+        publish(staged, self.output)
+
+    def finish(self, manifest: Mapping[str, Any], registry: Any) -> RunResult:
+        """Write the manifest with the loss history, the checkpoint resumed from and the
+        seconds taken; register the run in ``registry``; returns it."""
+        history = self.history
+        losses = {"train": history.train, "eval": history.eval} if history is not None else {}
+        written = write_manifest(
+            self.output,
+            {
+                **manifest,
+                "history": losses,
+                "resumed_from": self.checkpoint,
+                "seconds": round(time.perf_counter() - self.started, 1),
+            },
+        )
+        registry.register(self.name, self.output, written)
+        return RunResult(self.output, self.name, written)
 
 
 def prepare_output(output: Path, resume: bool) -> str | None:

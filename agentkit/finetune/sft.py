@@ -8,7 +8,7 @@ or the ``adapter:<name>`` model spec then use it in any chain.
 
 from __future__ import annotations
 
-import time
+from pathlib import Path
 from typing import Any
 
 from agentkit.core.errors import UsageError, missing_dependency
@@ -17,17 +17,7 @@ from agentkit.finetune.encode import Encoded, check_chat_template, encode_exampl
 from agentkit.finetune.jobs import SFTJob
 from agentkit.finetune.models import Loaded, load_job_model, lora_config
 from agentkit.finetune.registry import AdapterRegistry
-from agentkit.finetune.runs import (
-    Progress,
-    RunResult,
-    history_callback,
-    prepare_output,
-    publish,
-    quiet,
-    staging,
-    training_arguments,
-    write_manifest,
-)
+from agentkit.finetune.runs import Progress, RunResult, TrainingRun, training_arguments
 
 SFT_FORMATS = ("qa", "alpaca", "prompt_completion", "messages", "text")
 
@@ -57,12 +47,9 @@ def train_sft(
         progress: called with run events (see :data:`agentkit.finetune.runs.Progress`).
         registry: where to register the result (default: the user's adapter registry).
     """
-    started = time.perf_counter()
     data, train, test = load_sft_data(job)
-    output = job.output_path
-    checkpoint = prepare_output(output, resume)
+    run = TrainingRun.start(job, resume, progress)
     try:
-        from datasets import Dataset
         from trl import SFTConfig, SFTTrainer
     except ImportError as e:
         raise missing_dependency("trl", "finetune", "supervised fine-tuning") from e
@@ -73,7 +60,7 @@ def train_sft(
     eval_rows, _ = _encode(loaded, job, data.format, test)
     args = training_arguments(
         SFTConfig,
-        output,
+        run.output,
         job,
         loaded.bf16,
         rows=None if job.packing else len(train_rows),
@@ -82,32 +69,13 @@ def train_sft(
         eval_strategy="epoch" if eval_rows else "no",
         dataset_num_proc=None,
     )
-    history = history_callback(progress)
-    trainer = SFTTrainer(
-        model=loaded.model,
-        args=args,
-        train_dataset=Dataset.from_list([vars(r) for r in train_rows]),
-        eval_dataset=Dataset.from_list([vars(r) for r in eval_rows]) if eval_rows else None,
-        processing_class=loaded.tokenizer,
-        peft_config=lora_config(loaded.model, job.lora) if job.method != "full" else None,
-        callbacks=[history],
-    )
-    quiet(trainer)
-    trainer.train(resume_from_checkpoint=checkpoint)
-    manifest = finish(
-        trainer.model,
-        loaded,
-        job,
-        method="sft",
-        data=data,
-        counts={"train": len(train_rows), "eval": len(eval_rows), "dropped_by_truncation": dropped},
-        history=history,
-        extra={"resumed_from": checkpoint, "seconds": round(time.perf_counter() - started, 1)},
-    )
-    (registry if registry is not None else AdapterRegistry()).register(
-        job.run_name, output, manifest
-    )
-    return RunResult(output, job.run_name, manifest)
+    peft_config = lora_config(loaded.model, job.lora) if job.method != "full" else None
+    rows = [vars(r) for r in train_rows], [vars(r) for r in eval_rows]
+    trainer = chat_trainer(SFTTrainer, run, loaded, args, *rows, peft_config)
+    run.train(trainer)
+    counts = {"train": len(train_rows), "eval": len(eval_rows), "dropped_by_truncation": dropped}
+    registry = registry if registry is not None else AdapterRegistry()
+    return finish(run, trainer.model, loaded, job, "sft", data, counts, registry)
 
 
 def _encode(
@@ -133,43 +101,65 @@ def _encode(
     return rows, dropped
 
 
+def chat_trainer(
+    trainer_class: Any,
+    run: TrainingRun,
+    loaded: Loaded,
+    args: Any,
+    train: list[dict[str, Any]],
+    test: list[dict[str, Any]],
+    peft_config: Any,
+) -> Any:
+    """A trl trainer (``SFTTrainer``, ``DPOTrainer``) of the loaded model on ``train`` rows,
+    with the eval loss on ``test`` rows (when there are any) and the run's callbacks."""
+    from datasets import Dataset
+
+    return trainer_class(
+        model=loaded.model,
+        args=args,
+        train_dataset=Dataset.from_list(train),
+        eval_dataset=Dataset.from_list(test) if test else None,
+        processing_class=loaded.tokenizer,
+        peft_config=peft_config,
+        callbacks=run.callbacks(),
+    )
+
+
 def finish(
+    run: TrainingRun,
     model: Any,
     loaded: Loaded,
     job: Any,
-    *,
     method: str,
     data: TrainingData,
     counts: dict[str, int],
-    history: Any,
-    extra: dict[str, Any],
-) -> dict[str, Any]:
+    registry: AdapterRegistry,
+    extra: dict[str, Any] | None = None,
+) -> RunResult:
     """Save the adapter (or, for ``method='full'``, the model and tokenizer) into the run
-    folder and write its manifest; returns the manifest."""
-    output = job.output_path
-    staged = staging(output)
+    folder, write its manifest (with ``extra``) and register it; returns the run."""
     full = job.method == "full"
-    if full:
-        model.save_pretrained(str(staged), safe_serialization=True)
+
+    def write(folder: Path) -> None:
+        if not full:
+            model.save_pretrained(str(folder), selected_adapters=["default"])
+            return
+        model.save_pretrained(str(folder), safe_serialization=True)
         if job.chat_template is not None:  # the saved model chats as it was trained
             loaded.tokenizer.chat_template = job.chat_template
-        loaded.tokenizer.save_pretrained(str(staged))
-    else:
-        model.save_pretrained(str(staged), selected_adapters=["default"])
-    publish(staged, output)
-    return write_manifest(
-        output,
-        {
-            "kind": "model" if full else "lora_adapter",
-            "method": method,
-            "name": job.run_name,
-            "base_model": loaded.ref,
-            "chat_template": job.chat_template,
-            "data": {**data.summary(), **counts},
-            "hyperparameters": job.to_dict(),
-            "device": loaded.device,
-            "bf16": loaded.bf16,
-            "history": {"train": history.train, "eval": history.eval},
-            **extra,
-        },
-    )
+        loaded.tokenizer.save_pretrained(str(folder))
+
+    run.save(write)
+    manifest = {
+        "kind": "model" if full else "lora_adapter",
+        "method": method,
+        "name": job.run_name,
+        "base_model": loaded.ref,
+        "chat_template": job.chat_template,
+        "data": {**data.summary(), **counts},
+        "hyperparameters": job.to_dict(),
+        "device": loaded.device,
+        "bf16": loaded.bf16,
+        **(extra or {}),
+    }
+    return run.finish(manifest, registry)

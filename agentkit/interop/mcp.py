@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -197,6 +197,20 @@ class MCPTool(Tool):
         self.description = spec.description or f"The MCP tool {spec.name}."
         self.args_schema = dict(spec.input_schema or {"type": "object", "properties": {}})
 
+    @contextlib.contextmanager
+    def _answer(self) -> Iterator[None]:
+        """Around waiting for the server's answer: a failure other than a
+        :class:`ToolExecutionError` becomes one naming the tool."""
+        try:
+            yield
+        except ToolExecutionError:
+            raise
+        except Exception as exc:
+            raise ToolExecutionError(
+                f"tool {self.name!r} failed on its MCP server: {type(exc).__name__}: {exc}",
+                self.name,
+            ) from exc
+
     def _text(self, result: Any) -> str:
         text = result_text(result)
         if result.is_error:
@@ -205,24 +219,12 @@ class MCPTool(Tool):
 
     def run(self, args: dict[str, Any], config: RunConfig | None = None) -> str:
         future = self.toolset.submit(self.index, self.remote_name, args)
-        try:
+        with self._answer():
             result = future.result(timeout=self.toolset.timeout + 5)
-        except ToolExecutionError:
-            raise
-        except Exception as exc:
-            raise ToolExecutionError(
-                f"tool {self.name!r} failed on its MCP server: {type(exc).__name__}: {exc}",
-                self.name,
-            ) from exc
         return self._text(result)
 
     async def arun(self, args: dict[str, Any], config: RunConfig | None = None) -> str:
         future = self.toolset.submit(self.index, self.remote_name, args)
-        try:
+        with self._answer():
             result = await asyncio.wrap_future(future)
-        except Exception as exc:
-            raise ToolExecutionError(
-                f"tool {self.name!r} failed on its MCP server: {type(exc).__name__}: {exc}",
-                self.name,
-            ) from exc
         return self._text(result)

@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
-from agentkit.core.config import ConfigLike, ensure_config
+from agentkit.core.config import ConfigLike, RunConfig, ensure_config
 from agentkit.core.errors import UsageError
 from agentkit.core.runnable import Runnable, iterate_in_thread
 from agentkit.core.streams import join_chunks
@@ -83,6 +83,9 @@ class BaseChatModel(Runnable[Any, Message]):
 
     kind = "model"
     is_fake: ClassVar[bool] = False
+    bind_fields: ClassVar[Mapping[str, Callable[[Any, Any], Any]]] = {}
+    """``bind`` keys that set an attribute of the model rather than a generation param:
+    name -> ``convert(bound_copy, value)``, the attribute's new value."""
 
     def __init__(self, params: ParamsLike = None) -> None:
         self.params = as_params(params)
@@ -212,21 +215,14 @@ class BaseChatModel(Runnable[Any, Message]):
                 cfg.events.token(cfg.parent_run_id, self.name, chunk)
             yield chunk
 
-    def batch(
-        self,
-        inputs: Sequence[Any],
-        config: ConfigLike = None,
-        *,
-        max_concurrency: int | None = None,
-        return_exceptions: bool = False,
-    ) -> list[Any]:
-        """Answer many inputs with one :meth:`generate_batch` call (one span per input)."""
-        cfg = ensure_config(config)
+    def _batch_natively(
+        self, inputs: Sequence[Any], cfg: RunConfig, limit: int | None, return_exceptions: bool
+    ) -> list[Any] | None:
+        """``batch`` answers many inputs with one :meth:`generate_batch` call (one span per
+        input); with a timeout, one by one."""
         if cfg.timeout is not None or not inputs:
-            return super().batch(
-                inputs, cfg, max_concurrency=max_concurrency, return_exceptions=return_exceptions
-            )
-        limit = max_concurrency or cfg.max_concurrency
+            return None
+        limit = limit or cfg.max_concurrency
         outputs: list[Any] = [None] * len(inputs)
         todo: list[int] = []
         batch: list[list[Message]] = []
@@ -302,8 +298,12 @@ class BaseChatModel(Runnable[Any, Message]):
         return self._with_params(params)
 
     def _with_params(self, params: Mapping[str, Any]) -> Self:
+        fields = self.bind_fields
         bound = copy.copy(self)
-        bound.params = self.params.merge(params)
+        bound.params = self.params.merge({k: v for k, v in params.items() if k not in fields})
+        for key, convert in fields.items():
+            if key in params:
+                setattr(bound, key, convert(bound, params[key]))
         return bound
 
     def __repr__(self) -> str:

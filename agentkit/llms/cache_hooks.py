@@ -7,7 +7,6 @@ replayed as word chunks. A call that raises, or a stream left early, stores noth
 from __future__ import annotations
 
 import functools
-import inspect
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
@@ -58,11 +57,18 @@ def _usage() -> Any:
     return Usage()
 
 
+def _lookup(
+    cache: LLMCache, model: Any, messages: Any, params: Any
+) -> tuple[Any, ChatResult | None]:
+    """The cache request for a call and what the cache holds for it (``None``: a miss)."""
+    request = cache_request(model, messages, params)
+    return request, cache.lookup(request)
+
+
 def generate(
     cache: LLMCache, model: Any, call: Callable[..., ChatResult], messages: Any, params: Any
 ) -> ChatResult:
-    request = cache_request(model, messages, params)
-    found = cache.lookup(request)
+    request, found = _lookup(cache, model, messages, params)
     if found is not None:
         return _hit(found)
     result = call(messages, params)
@@ -95,8 +101,7 @@ def generate_batch(
 def stream_chunks(
     cache: LLMCache, model: Any, call: Callable[..., Iterator[Message]], messages: Any, params: Any
 ) -> Iterator[Message]:
-    request = cache_request(model, messages, params)
-    found = cache.lookup(request)
+    request, found = _lookup(cache, model, messages, params)
     if found is not None:
         yield from replay(found)
         return
@@ -110,8 +115,7 @@ def stream_chunks(
 async def agenerate(
     cache: LLMCache, model: Any, call: Callable[..., Any], messages: Any, params: Any
 ) -> ChatResult:
-    request = cache_request(model, messages, params)
-    found = cache.lookup(request)
+    request, found = _lookup(cache, model, messages, params)
     if found is not None:
         return _hit(found)
     result: ChatResult = await call(messages, params)
@@ -126,8 +130,7 @@ async def astream_chunks(
     messages: Any,
     params: Any,
 ) -> AsyncIterator[Message]:
-    request = cache_request(model, messages, params)
-    found = cache.lookup(request)
+    request, found = _lookup(cache, model, messages, params)
     if found is not None:
         for chunk in replay(found):
             yield chunk
@@ -148,37 +151,38 @@ _HOOKS: dict[str, Callable[..., Any]] = {
 }
 
 
-def through_global_cache(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` (the request method ``name`` of a model class) consulting the global cache
-    when one is set; unchanged behaviour when none is."""
+Route = Callable[[Any], "tuple[LLMCache | None, Any, Callable[..., Any]]"]
+"""``route(self)`` for a model ``self``: the cache to consult (``None``: call straight
+through), the model whose identity keys the cache, and the request method to call."""
+
+
+def through_cache(name: str, route: Route) -> Callable[..., Any]:
+    """The request method ``name`` (one of :data:`CACHED_METHODS`) answering from the cache
+    that ``route`` picks on each call."""
     hook = _HOOKS[name]
-
-    def bound(self: Any) -> Callable[..., Any]:
-        return functools.partial(fn, self)
-
-    if inspect.isasyncgenfunction(fn):
+    if name == "astream_chunks":
 
         async def agen(self: Any, messages: Any, params: GenerationParams | None = None) -> Any:
-            cache = get_llm_cache()
+            cache, model, call = route(self)
             source = (
-                hook(cache, self, bound(self), messages, params)
-                if cache
-                else fn(self, messages, params)
+                call(messages, params)
+                if cache is None
+                else hook(cache, model, call, messages, params)
             )
             async for chunk in source:
                 yield chunk
 
-        wrapper: Callable[..., Any] = agen
-    elif inspect.iscoroutinefunction(fn):
+        return agen
+    if name == "agenerate":
 
         async def coro(self: Any, messages: Any, params: GenerationParams | None = None) -> Any:
-            cache = get_llm_cache()
+            cache, model, call = route(self)
             if cache is None:
-                return await fn(self, messages, params)
-            return await hook(cache, self, bound(self), messages, params)
+                return await call(messages, params)
+            return await hook(cache, model, call, messages, params)
 
-        wrapper = coro
-    elif name == "generate_batch":
+        return coro
+    if name == "generate_batch":
 
         def batch(
             self: Any,
@@ -187,24 +191,45 @@ def through_global_cache(name: str, fn: Callable[..., Any]) -> Callable[..., Any
             *,
             max_concurrency: int | None = None,
         ) -> Any:
-            cache = get_llm_cache()
+            cache, model, call = route(self)
             if cache is None:
-                return fn(self, batch, params, max_concurrency=max_concurrency)
-            return hook(cache, self, bound(self), batch, params, max_concurrency)
+                return call(batch, params, max_concurrency=max_concurrency)
+            return hook(cache, model, call, batch, params, max_concurrency)
 
-        wrapper = batch
-    else:
+        return batch
 
-        def plain(self: Any, messages: Any, params: GenerationParams | None = None) -> Any:
-            cache = get_llm_cache()
-            if cache is None:
-                return fn(self, messages, params)
-            return hook(cache, self, bound(self), messages, params)
+    def plain(self: Any, messages: Any, params: GenerationParams | None = None) -> Any:
+        cache, model, call = route(self)
+        if cache is None:
+            return call(messages, params)
+        return hook(cache, model, call, messages, params)
 
-        wrapper = plain
-    wrapper = functools.wraps(fn)(wrapper)
+    return plain
+
+
+def through_global_cache(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` (the request method ``name`` of a model class) consulting the global cache
+    when one is set; unchanged behaviour when none is."""
+
+    def route(self: Any) -> tuple[LLMCache | None, Any, Callable[..., Any]]:
+        return get_llm_cache(), self, fn.__get__(self)
+
+    wrapper = functools.wraps(fn)(through_cache(name, route))
     wrapper.__agentkit_cached__ = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def cached_method(name: str) -> Callable[..., Any]:
+    """The request method ``name`` of a wrapper with ``model`` and ``cache`` attributes
+    (:class:`~agentkit.llms.cached_model.CachedModel`): it answers from ``self.cache`` and
+    sends misses to ``self.model``."""
+
+    def route(self: Any) -> tuple[LLMCache | None, Any, Callable[..., Any]]:
+        return self.cache, self.model, getattr(self.model, name)
+
+    method = through_cache(name, route)
+    method.__name__ = method.__qualname__ = name
+    return method
 
 
 def wrap_class(cls: type) -> None:

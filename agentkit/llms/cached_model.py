@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from agentkit.llms import cache_hooks
 from agentkit.llms.base import BaseChatModel
 from agentkit.llms.cache import LLMCache, as_cache
-from agentkit.llms.messages import ChatResult, Message
 from agentkit.llms.params import GenerationParams
 
 
@@ -45,43 +44,11 @@ class CachedModel(BaseChatModel):
         strategy = self.model.structured_strategy(schema, method)
         return replace(strategy, model=CachedModel(strategy.model, self.cache))
 
-    def generate(
-        self, messages: Sequence[Message], params: GenerationParams | None = None
-    ) -> ChatResult:
-        return cache_hooks.generate(self.cache, self.model, self.model.generate, messages, params)
-
-    def generate_batch(
-        self,
-        batch: Sequence[Sequence[Message]],
-        params: GenerationParams | None = None,
-        *,
-        max_concurrency: int | None = None,
-    ) -> list[ChatResult]:
-        return cache_hooks.generate_batch(
-            self.cache, self.model, self.model.generate_batch, batch, params, max_concurrency
-        )
-
-    def stream_chunks(
-        self, messages: Sequence[Message], params: GenerationParams | None = None
-    ) -> Iterator[Message]:
-        return cache_hooks.stream_chunks(
-            self.cache, self.model, self.model.stream_chunks, messages, params
-        )
-
-    async def agenerate(
-        self, messages: Sequence[Message], params: GenerationParams | None = None
-    ) -> ChatResult:
-        return await cache_hooks.agenerate(
-            self.cache, self.model, self.model.agenerate, messages, params
-        )
-
-    async def astream_chunks(
-        self, messages: Sequence[Message], params: GenerationParams | None = None
-    ) -> AsyncIterator[Message]:
-        async for chunk in cache_hooks.astream_chunks(
-            self.cache, self.model, self.model.astream_chunks, messages, params
-        ):
-            yield chunk
+    generate = cache_hooks.cached_method("generate")
+    generate_batch = cache_hooks.cached_method("generate_batch")
+    stream_chunks = cache_hooks.cached_method("stream_chunks")
+    agenerate = cache_hooks.cached_method("agenerate")
+    astream_chunks = cache_hooks.cached_method("astream_chunks")
 
     def _with_params(self, params: Mapping[str, Any]) -> CachedModel:
         return CachedModel(self.model._with_params(params), self.cache)

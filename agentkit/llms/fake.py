@@ -219,14 +219,14 @@ class FakeModel(BaseChatModel):
 
 
 def _as_result(response: Any) -> ChatResult:
-    if isinstance(response, ChatResult):
-        return response
-    if isinstance(response, str):
-        return ChatResult(response)
-    raise UsageError(
-        f"a fake model reply must be a str or a ChatResult, got {type(response).__name__} "
-        f"{response!r}"
-    )
+    """A reply as a ChatResult: a str is its text; anything else must be a ChatResult."""
+    result = ChatResult(response) if isinstance(response, str) else response
+    if not isinstance(result, ChatResult):
+        raise UsageError(
+            f"a fake model reply must be a str or a ChatResult, got {type(response).__name__} "
+            f"{response!r}"
+        )
+    return result
 
 
 class FakeListModel(FakeModel):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,18 @@ def rich_turn() -> list[Message]:
 
 def fingerprint(messages: list[Message]) -> list[dict[str, Any]]:
     return [m.to_dict() for m in messages]
+
+
+@contextmanager
+def refused(needle: str, what: str) -> Iterator[None]:
+    """The block must raise a UsageError whose message contains ``needle``; ``what`` names
+    the bad input in the failure (``pytest.raises`` without importing pytest here)."""
+    try:
+        yield
+    except UsageError as exc:
+        assert needle in str(exc), f"{what}: the error should mention {needle!r}, got {exc}"
+    else:
+        raise AssertionError(f"{what} must be rejected")
 
 
 class HistoryStoreConformance(ABC):
@@ -84,22 +97,14 @@ class HistoryStoreConformance(ABC):
             ("user", "hi"),
             ("assistant", "hello"),
         ]
-        try:
+        with refused("list", "a single message"):
             store.append("s", user("alone"))
-        except UsageError as exc:
-            assert "list" in str(exc)
-        else:
-            raise AssertionError("a single message must be rejected")
 
     def test_a_bad_message_leaves_the_session_unchanged(self, tmp_path: Path) -> None:
         store = self.store(tmp_path)
         store.append("s", [user("kept")])
-        try:
+        with refused("", "an unknown role"):
             store.append("s", [user("half"), ("wizard", "bad role")])
-        except UsageError:
-            pass
-        else:
-            raise AssertionError("an unknown role must be rejected")
         assert [m.content for m in store.messages("s")] == ["kept"]
 
     def test_lone_surrogates_are_kept_safely(self, tmp_path: Path) -> None:
@@ -138,12 +143,8 @@ class HistoryStoreConformance(ABC):
     def test_session_ids_must_be_non_empty_strings(self, tmp_path: Path) -> None:
         store = self.store(tmp_path)
         for bad in ("", None, 3):
-            try:
+            with refused("session id", f"session id {bad!r}"):
                 store.append(bad, [user("x")])
-            except UsageError as exc:
-                assert "session id" in str(exc)
-            else:
-                raise AssertionError(f"session id {bad!r} must be rejected")
 
     def test_session_info_titles_and_counts(self, tmp_path: Path) -> None:
         store = self.store(tmp_path)
@@ -179,12 +180,8 @@ class HistoryStoreConformance(ABC):
         store.set_feedback("s", 1, None)
         assert store.messages("s")[1].metadata == {"model": "m"}
         for index in (2, -3):
-            try:
+            with refused("out of range", f"index {index}"):
                 store.set_feedback("s", index, 1)
-            except UsageError as exc:
-                assert "out of range" in str(exc)
-            else:
-                raise AssertionError(f"index {index} must be rejected")
 
     def test_values_are_json_values_per_session(self, tmp_path: Path) -> None:
         store = self.store(tmp_path)

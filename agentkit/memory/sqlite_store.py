@@ -22,6 +22,7 @@ from typing import Any
 
 from agentkit.core.errors import UsageError
 from agentkit.core.messages import Message, ToolCall, Usage
+from agentkit.memory.sqlite_db import connect, transaction, use_wal
 from agentkit.memory.store import (
     LONE_SURROGATE,
     SessionInfo,
@@ -147,14 +148,6 @@ class SQLiteHistoryStore:
 
     # --- connections and transactions -----------------------------------------------
 
-    def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
-        )
-        conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        return conn
-
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
@@ -162,7 +155,7 @@ class SQLiteHistoryStore:
                 self._idle, self._pid = [], os.getpid()
             conn = self._idle.pop() if self._idle else None
         if conn is None:
-            conn = self._open()
+            conn = connect(self.path, self.timeout)
         try:
             yield conn
         finally:
@@ -175,26 +168,12 @@ class SQLiteHistoryStore:
     @contextmanager
     def _transaction(self, write: bool) -> Iterator[sqlite3.Connection]:
         """One transaction: ``BEGIN IMMEDIATE`` takes the write lock up front."""
-        with self._connection() as conn:
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._connection() as conn, transaction(conn, write):
+            yield conn
 
     def _init_schema(self) -> None:
-        deadline = time.monotonic() + self.timeout
         with self._connection() as conn:
-            while True:  # switching to WAL needs a moment alone with the file
-                try:
-                    conn.execute("PRAGMA journal_mode = WAL")
-                    break
-                except sqlite3.OperationalError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.05)
+            use_wal(conn, self.timeout)
         with self._transaction(write=True) as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS agentkit_schema (version INTEGER NOT NULL)")
             row = conn.execute("SELECT MAX(version) FROM agentkit_schema").fetchone()

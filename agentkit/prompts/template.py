@@ -66,6 +66,12 @@ class PromptTemplate(BasePromptTemplate[str]):
             other = PromptTemplate(other, self.template_format)
         if not isinstance(other, PromptTemplate):
             return NotImplemented
+        partials = self._joined_partials(other)
+        return PromptTemplate(self.template + other.template, self.template_format, None, partials)
+
+    def _joined_partials(self, other: PromptTemplate) -> dict[str, Any]:
+        """The partial variables of ``self + other``, which must agree on their format and
+        on the partials both set."""
         if other.template_format != self.template_format:
             raise UsageError(
                 f"cannot add a {other.template_format} template to a {self.template_format} "
@@ -82,8 +88,7 @@ class PromptTemplate(BasePromptTemplate[str]):
                 f"both templates set the partial variable(s) {sorted(clash)} to different "
                 "values; set them once, after adding"
             )
-        partials = {**self.partial_variables, **other.partial_variables}
-        return PromptTemplate(self.template + other.template, self.template_format, None, partials)
+        return {**self.partial_variables, **other.partial_variables}
 
     def __radd__(self, other: Any) -> PromptTemplate:
         if isinstance(other, str):

@@ -1,7 +1,15 @@
 """The retrieval layer: documents, loaders, splitters, embeddings, vector stores, BM25,
 hybrid retrieval, re-ranking and ingestion. Heavy dependencies load on first use."""
 
-from agentkit.retrievers.base import Embedder, Filter, Hit, Retriever, VectorStore, matches
+from agentkit.retrievers.base import (
+    BaseEmbedder,
+    Embedder,
+    Filter,
+    Hit,
+    Retriever,
+    VectorStore,
+    matches,
+)
 from agentkit.retrievers.document import Document, content_hash
 from agentkit.retrievers.embeddings import (
     CachedEmbedder,
@@ -31,6 +39,7 @@ from agentkit.retrievers.vector import VectorRetriever
 from agentkit.retrievers.vectorstores import FaissStore, TorchStore, load_store
 
 __all__ = [
+    "BaseEmbedder",
     "CSVLoader",
     "CachedEmbedder",
     "DirectoryLoader",

@@ -1,18 +1,21 @@
 """Contracts of the retrieval layer (one abstract method each).
 
-- :class:`Embedder` — ``embed_batch(texts) -> float32 ndarray``.
+- :class:`Embedder` — ``embed_batch(texts) -> float32 ndarray``; :class:`BaseEmbedder` builds
+  LangChain's ``embed_query``/``embed_documents`` on it once.
 - :class:`VectorStore` — ``search(vectors, k, filter) -> hits``; add/upsert/delete/persist.
-- :class:`Retriever` — ``retrieve(query, k) -> list[Document]``; it is a Runnable.
+- :class:`Retriever` — ``retrieve(query, k) -> list[Document]``; it is a Runnable
+  (:class:`FlowRetriever`: one whose search is a flow over other runnables).
 """
 
 from __future__ import annotations
 
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from agentkit.core.config import ConfigLike
+from agentkit.core.config import ConfigLike, RunConfig, ensure_config
 from agentkit.core.errors import UsageError
+from agentkit.core.flow import Flow, FlowGen, run_flow
 from agentkit.core.runnable import Runnable
 from agentkit.retrievers.document import Document
 from agentkit.retrievers.hit import Hit
@@ -43,7 +46,8 @@ def matches(metadata: Mapping[str, Any], flt: Filter) -> bool:
 
 @runtime_checkable
 class Embedder(Protocol):
-    """Turns texts into vectors. ``embed_batch`` is the one method to implement."""
+    """Turns texts into vectors. ``embed_batch`` is the one method to implement; subclass
+    :class:`BaseEmbedder` to get LangChain's ``embed_query``/``embed_documents`` built on it."""
 
     @property
     def model_id(self) -> str: ...
@@ -54,6 +58,23 @@ class Embedder(Protocol):
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         """float32 array of shape ``(len(texts), dimension)``, L2-normalised."""
         ...
+
+
+class BaseEmbedder(ABC):
+    """Base class of agentkit's embedders: implement ``model_id``, ``dimension`` and the one
+    abstract method, :meth:`embed_batch`; LangChain's spellings are built on it here."""
+
+    @abstractmethod
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        """float32 array of shape ``(len(texts), dimension)``, L2-normalised."""
+
+    def embed_query(self, text: str) -> list[float]:
+        """LangChain's spelling: the vector of one text, as floats."""
+        return [float(x) for x in self.embed_batch([text])[0]]
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        """LangChain's spelling of :meth:`embed_batch`, as lists of floats."""
+        return [[float(x) for x in row] for row in self.embed_batch(texts)]
 
 
 def embed_one(embedder: Embedder, text: str) -> np.ndarray:
@@ -111,11 +132,15 @@ class Retriever(Runnable[str, list[Document]]):
         """The ``k`` best documents for ``query``, best first, each with ``score`` set."""
 
     def invoke(self, input: str, config: ConfigLike = None) -> list[Document]:
+        return self.retrieve(self._query(input), self.k)
+
+    def _query(self, input: Any) -> str:
+        """The query of an input: a string, or a dict with a query, question or input key."""
         if isinstance(input, Mapping):
             input = _query_from(input)
         if not isinstance(input, str):
             raise UsageError(f"{self.name} takes a query string, got {type(input).__name__}")
-        return self.retrieve(input, self.k)
+        return input
 
     def _with_params(self, params: Mapping[str, Any]) -> Runnable[str, list[Document]]:
         import copy
@@ -126,6 +151,24 @@ class Retriever(Runnable[str, list[Document]]):
         check_k(params["k"])
         clone.k = params["k"]
         return clone
+
+
+class FlowRetriever(Flow[str, list[Document]], Retriever):
+    """A retriever whose search calls other runnables (members, a reranker): implement
+    :meth:`_search` as a flow; it then runs under both drivers (``invoke``, a native
+    ``ainvoke``) and :meth:`retrieve` runs it to the end."""
+
+    @abstractmethod
+    def _search(self, query: str, k: int, config: RunConfig) -> FlowGen:
+        """Yield operations; return the ``k`` best documents for ``query``."""
+
+    def flow(self, input: str, config: RunConfig) -> FlowGen:
+        return self._search(self._query(input), self.k, config)
+
+    def retrieve(self, query: str, k: int) -> list[Document]:
+        check_k(k)
+        result: list[Document] = run_flow(self._search(query, k, ensure_config(None)))
+        return result
 
 
 def _query_from(data: Mapping[str, Any]) -> str:

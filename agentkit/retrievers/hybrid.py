@@ -14,17 +14,17 @@ The defaults (convex fusion, equal weights, ``fetch_k=100``) were chosen on the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from agentkit.core import spec
 from agentkit.core.compose import Lambda
-from agentkit.core.config import RunConfig, ensure_config
+from agentkit.core.config import RunConfig
 from agentkit.core.errors import UsageError
-from agentkit.core.flow import Call, Flow, FlowGen, Gather, run_flow
+from agentkit.core.flow import Call, FlowGen, Gather
 from agentkit.core.graph import Graph
 from agentkit.core.runnable import Runnable
-from agentkit.retrievers.base import Embedder, Retriever, _query_from, check_k
+from agentkit.retrievers.base import Embedder, FlowRetriever, Retriever, check_k
 from agentkit.retrievers.document import Document
 
 FUSIONS = ("rrf", "convex")
@@ -60,7 +60,7 @@ def convex_scores(
     return fused
 
 
-class HybridRetriever(Flow[str, list[Document]], Retriever):
+class HybridRetriever(FlowRetriever):
     """Fuses the results of several retrievers (e.g. BM25 and dense).
 
     Args:
@@ -117,17 +117,6 @@ class HybridRetriever(Flow[str, list[Document]], Retriever):
     def graph(self) -> Graph:
         """This retriever fanning out to its members, joined where their results fuse."""
         return Graph.fan_out(self, [m.graph() for m in self.retrievers])
-
-    def flow(self, input: str, config: RunConfig) -> FlowGen:
-        if isinstance(input, Mapping):
-            input = _query_from(input)
-        if not isinstance(input, str):
-            raise UsageError(f"{self.name} takes a query string, got {type(input).__name__}")
-        return self._search(input, self.k, config)
-
-    def retrieve(self, query: str, k: int) -> list[Document]:
-        check_k(k)
-        return run_flow(self._search(query, k, ensure_config(None)))
 
     def _search(self, query: str, k: int, config: RunConfig) -> FlowGen:
         results = yield Gather([Call(m, query, config) for m in self._members])

@@ -7,22 +7,28 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from agentkit.core import spec
 from agentkit.core.compose import Lambda
-from agentkit.core.config import RunConfig, ensure_config
+from agentkit.core.config import RunConfig
 from agentkit.core.errors import UsageError
-from agentkit.core.flow import Call, Flow, FlowGen, run_flow
+from agentkit.core.flow import Call, FlowGen
 from agentkit.core.runnable import Runnable
-from agentkit.retrievers.base import Retriever, _query_from, check_k
+from agentkit.retrievers.base import FlowRetriever, Retriever, check_k
 from agentkit.retrievers.document import Document
-from agentkit.retrievers.st_loading import load_st, resolve_local
+from agentkit.retrievers.st_loading import LocalModel, ModelKind
 
 if TYPE_CHECKING:
     import numpy as np
+
+_KIND = ModelKind(
+    "CrossEncoder",
+    "cross-encoder",
+    "CrossEncoderReranker",
+    "Pass the folder of a model saved with CrossEncoder.save_pretrained",
+)
 
 
 @runtime_checkable
@@ -55,27 +61,10 @@ class CrossEncoderReranker:
             raise UsageError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.model, self.batch_size, self.device = model, batch_size, device
         self.max_length, self.allow_download = max_length, allow_download
-        self._path = resolve_local(
-            str(model), allow_download, "cross-encoder", "Pass the folder of a saved CrossEncoder"
-        )
-        self._ce: Any = None
-        self._lock = threading.Lock()
+        self._ce = LocalModel(_KIND, str(model), allow_download, self._ce_options)
 
-    def _load(self) -> Any:
-        with self._lock:
-            if self._ce is None:
-                self._ce = load_st(
-                    "CrossEncoder",
-                    self._path,
-                    model=self.model,
-                    what="cross-encoder",
-                    feature="CrossEncoderReranker",
-                    advice="Pass the folder of a model saved with CrossEncoder.save_pretrained",
-                    allow_download=self.allow_download,
-                    device=self.device,
-                    max_length=self.max_length,
-                )
-            return self._ce
+    def _ce_options(self) -> dict[str, Any]:
+        return {"device": self.device, "max_length": self.max_length}
 
     def scores(self, query: str, documents: Sequence[Document]) -> np.ndarray:
         """The model's score for each (query, document) pair."""
@@ -84,7 +73,7 @@ class CrossEncoderReranker:
         if not documents:
             return np.zeros(0, dtype=np.float32)
         pairs = [(query, d.text) for d in documents]
-        raw = self._load().predict(pairs, batch_size=self.batch_size, show_progress_bar=False)
+        raw = self._ce.get().predict(pairs, batch_size=self.batch_size, show_progress_bar=False)
         return np.asarray(raw, dtype=np.float32).reshape(len(documents), -1)[:, 0]
 
     def rerank(self, query: str, documents: Sequence[Document], k: int) -> list[Document]:
@@ -110,7 +99,7 @@ class CrossEncoderReranker:
         return data
 
 
-class RerankingRetriever(Flow[str, list[Document]], Retriever):
+class RerankingRetriever(FlowRetriever):
     """Asks ``retriever`` for ``fetch_k`` candidates and returns the reranker's best ``k``."""
 
     kind = "retriever"
@@ -130,16 +119,6 @@ class RerankingRetriever(Flow[str, list[Document]], Retriever):
             )
         self.retriever, self.reranker, self.fetch_k = retriever, reranker, fetch_k
         self._base = retriever.bind(k=fetch_k) if isinstance(retriever, Retriever) else retriever
-
-    def flow(self, input: str, config: RunConfig) -> FlowGen:
-        query = _query_from(input) if isinstance(input, Mapping) else input
-        if not isinstance(query, str):
-            raise UsageError(f"{self.name} takes a query string, got {type(query).__name__}")
-        return self._search(query, self.k, config)
-
-    def retrieve(self, query: str, k: int) -> list[Document]:
-        check_k(k)
-        return run_flow(self._search(query, k, ensure_config(None)))
 
     def _search(self, query: str, k: int, config: RunConfig) -> FlowGen:
         candidates = yield Call(self._base, query, config)

@@ -227,19 +227,18 @@ def _load_tokenizer(where: str | Path | None) -> Any:
     return Tokenizer.from_file(str(path))
 
 
-spec.add_builder(
-    "recursive_splitter",
-    lambda ctx: RecursiveSplitter(
-        ctx.get("chunk_size", int, 1000),
-        ctx.get("chunk_overlap", int, 150),
-        ctx.get("separators", list, None),
-    ),
-)
-spec.add_builder(
-    "token_splitter",
-    lambda ctx: TokenSplitter(
-        ctx.get("chunk_size", int, 256),
-        ctx.get("chunk_overlap", int, 32),
-        ctx.get("tokenizer", str, None),
-    ),
-)
+def _builder(
+    make: Callable[[int, int, Any], Splitter], sizes: tuple[int, int], option: str, kind: type
+) -> Callable[[spec.SpecContext], Splitter]:
+    """The spec builder of a splitter taking ``(chunk_size, chunk_overlap, <option>)``; the
+    sizes default to ``sizes``, the option (of type ``kind``) to ``None``."""
+    size, overlap = sizes
+    return lambda ctx: make(
+        ctx.get("chunk_size", int, size),
+        ctx.get("chunk_overlap", int, overlap),
+        ctx.get(option, kind, None),
+    )
+
+
+spec.add_builder("recursive_splitter", _builder(RecursiveSplitter, (1000, 150), "separators", list))
+spec.add_builder("token_splitter", _builder(TokenSplitter, (256, 32), "tokenizer", str))

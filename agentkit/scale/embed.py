@@ -15,13 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 from agentkit.core.errors import UsageError
 from agentkit.core.refs import AllowImports
-from agentkit.scale.cluster import ray_module, wait_ready
-from agentkit.scale.specs import load_portable, policy_of, portable, raise_reported, reported
+from agentkit.scale.cluster import ray_module
+from agentkit.scale.pool import ActorPool
+from agentkit.scale.specs import load_portable, policy_of, portable, reported
 
 if TYPE_CHECKING:
     import numpy as np
 
     from agentkit.retrievers.base import Embedder
+
+
+MIN_SHARD = 16  # texts per call to an actor, at least
 
 
 class EmbedWorker:
@@ -45,7 +49,7 @@ class EmbedWorker:
         return np.asarray(self.embedder.embed_batch(texts), dtype=np.float32)
 
 
-class RayEmbedder:
+class RayEmbedder(ActorPool):
     """Embeds each batch split over ``actors`` Ray actors (use it as a context manager, or
     call :meth:`start` and :meth:`close`).
 
@@ -57,6 +61,8 @@ class RayEmbedder:
             ``agentkit.load``; ``None``: the policy in force here).
     """
 
+    worker, ready, what, building = EmbedWorker, "info", "embedding", "building the embedder"
+
     def __init__(
         self,
         embedder: Embedder | dict[str, Any],
@@ -66,43 +72,16 @@ class RayEmbedder:
         gpus_per_actor: float = 0.0,
         allow_imports: AllowImports = None,
     ) -> None:
-        _check_pool(actors, cpus_per_actor, gpus_per_actor)
+        super().__init__(actors, cpus_per_actor, gpus_per_actor)
         self.spec = dict(embedder) if isinstance(embedder, dict) else portable(embedder, "embedder")
-        self.actors, self.cpus, self.gpus = actors, float(cpus_per_actor), float(gpus_per_actor)
         self.policy = policy_of(allow_imports)
-        self._pool: list[Any] = []
         self._info: tuple[str, int] | None = None
 
-    def start(self) -> RayEmbedder:
-        """Start the actors and wait until each has built its embedder."""
-        if self._pool:
-            return self
-        ray = ray_module()
-        actor = ray.remote(num_cpus=self.cpus, num_gpus=self.gpus)(EmbedWorker)
-        self._pool = [actor.remote(self.spec, self.policy) for _ in range(self.actors)]
-        try:
-            infos = wait_ready(ray, [a.info.remote() for a in self._pool], "embedding")
-        except UsageError:
-            self.close()
-            raise
-        failed = [i for i in infos if isinstance(i, str)]
-        if failed:
-            self.close()
-            raise_reported(failed[0], "building the embedder")
-        self._info = infos[0]
-        return self
+    def worker_args(self) -> tuple[Any, ...]:
+        return self.spec, self.policy
 
-    def close(self) -> None:
-        ray = ray_module()
-        for actor in self._pool:
-            ray.kill(actor)
-        self._pool = []
-
-    def __enter__(self) -> RayEmbedder:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def on_ready(self, answers: list[Any]) -> None:
+        self._info = answers[0]
 
     @property
     def model_id(self) -> str:
@@ -118,17 +97,36 @@ class RayEmbedder:
         return self._info
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
-        """The vectors of ``texts``, in order: one shard per actor, embedded at once."""
+        """The vectors of ``texts``, in order. The texts are cut into shards of at least
+        :data:`MIN_SHARD` (about four per actor), and each actor is sent the next shard as
+        soon as it finishes one, two in its queue: a slow actor (a busy node) takes fewer."""
         import numpy as np
 
         self._started()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         ray = ray_module()
-        size = math.ceil(len(texts) / len(self._pool))
+        size = max(MIN_SHARD, math.ceil(len(texts) / (4 * len(self._pool))))
         shards = [list(texts[i : i + size]) for i in range(0, len(texts), size)]
-        refs = [self._pool[n].embed.remote(shard) for n, shard in enumerate(shards)]
-        return np.vstack(ray.get(refs)).astype(np.float32, copy=False)
+        done: list[Any] = [None] * len(shards)
+        flying: dict[Any, tuple[int, int]] = {}  # ref -> (shard, actor)
+        queued = 0
+
+        def send(actor: int) -> None:
+            nonlocal queued
+            if queued < len(shards):
+                flying[self._pool[actor].embed.remote(shards[queued])] = (queued, actor)
+                queued += 1
+
+        for _ in range(2):
+            for actor in range(len(self._pool)):
+                send(actor)
+        while flying:
+            ready, _ = ray.wait(list(flying), num_returns=1)
+            shard, actor = flying.pop(ready[0])
+            done[shard] = ray.get(ready[0])
+            send(actor)
+        return np.vstack(done).astype(np.float32, copy=False)
 
     def embed_query(self, text: str) -> list[float]:
         return [float(x) for x in self.embed_batch([text])[0]]
@@ -154,13 +152,3 @@ def distributed(embedder: Embedder, **pool: Any) -> tuple[Embedder, RayEmbedder]
         return CachedEmbedder(remote, embedder.cache_dir), remote
     remote = RayEmbedder(embedder, **pool).start()
     return remote, remote
-
-
-def _check_pool(actors: int, cpus: float, gpus: float) -> None:
-    if isinstance(actors, bool) or not isinstance(actors, int) or actors < 1:
-        raise UsageError(f"actors must be a positive integer, got {actors!r}")
-    for name, value, low in (("cpus_per_actor", cpus, 0.0), ("gpus_per_actor", gpus, 0.0)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= low:
-            raise UsageError(f"{name} must be a number >= 0, got {value!r}")
-        if math.isinf(value):
-            raise UsageError(f"{name} must be finite, got {value!r}")

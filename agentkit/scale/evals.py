@@ -20,8 +20,8 @@ from agentkit.core.errors import UsageError
 from agentkit.core.refs import AllowImports
 from agentkit.evals.records import Example
 from agentkit.scale.cap import shared_cap
-from agentkit.scale.cluster import connected, ray_module, wait_ready
-from agentkit.scale.embed import _check_pool
+from agentkit.scale.cluster import connected
+from agentkit.scale.pool import ActorPool
 from agentkit.scale.specs import load_portable, policy_of, portable, raise_reported, reported
 
 RUNNER_OPTIONS = (
@@ -35,6 +35,7 @@ RUNNER_OPTIONS = (
     "keep_spans",
     "seed",
 )
+RUN_OPTIONS = ("limit", "sample", "resume", "report", "on_progress", "meta")  # of EvalRunner.run
 BATCH_WAIT_S = 0.002  # how long a partial batch waits for more examples
 
 
@@ -132,12 +133,14 @@ def _example(data: dict[str, Any]) -> Example:
     )
 
 
-class RayEvalExecutor:
+class RayEvalExecutor(ActorPool):
     """Runs example records on ``actors`` Ray actors: ``await executor(index, example)``
     is the ``execute`` hook of :meth:`EvalRunner.run`. Examples that arrive together are
     sent together, up to ``batch`` per call; each actor runs its batch concurrently.
     ``max_calls`` caps the examples in flight across every actor (and every driver that
     names the same ``cap_name``): the rate limit of a served model."""
+
+    worker, what, building = EvalWorker, "eval", "building the chain and metrics"
 
     def __init__(
         self,
@@ -153,7 +156,7 @@ class RayEvalExecutor:
         cap_name: str = "default",
         allow_imports: AllowImports = None,
     ) -> None:
-        _check_pool(actors, cpus_per_actor, gpus_per_actor)
+        super().__init__(actors, cpus_per_actor, gpus_per_actor)
         if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
             raise UsageError(f"batch must be a positive integer, got {batch!r}")
         unknown = sorted(set(options) - set(RUNNER_OPTIONS))
@@ -165,45 +168,18 @@ class RayEvalExecutor:
         self.policy = policy_of(allow_imports)
         self.chain = portable(chain, "chain")
         self.metrics, self.options = metrics, dict(options)
-        self.actors, self.cpus, self.gpus = actors, float(cpus_per_actor), float(gpus_per_actor)
         self.batch, self.max_calls, self.cap_name = batch, max_calls, cap_name
-        self._pool: list[Any] = []
         self._load: list[int] = []
         self._pending: list[tuple[int, Example, asyncio.Future[dict[str, Any]]]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Future[None]] = set()
 
-    def start(self) -> RayEvalExecutor:
-        """Start the actors and wait until each has built its chain and metrics."""
-        ray = ray_module()
+    def worker_args(self) -> tuple[Any, ...]:
         cap = shared_cap(self.cap_name, self.max_calls) if self.max_calls else None
-        actor = ray.remote(num_cpus=self.cpus, num_gpus=self.gpus)(EvalWorker)
-        self._pool = [
-            actor.remote(self.chain, self.metrics, self.options, self.policy, cap)
-            for _ in range(self.actors)
-        ]
-        self._load = [0] * self.actors
-        try:
-            failures = wait_ready(ray, [a.ready.remote() for a in self._pool], "eval")
-        except UsageError:
-            self.close()
-            raise
-        if any(failures):
-            self.close()
-            raise_reported(next(f for f in failures if f), "building the chain and metrics")
-        return self
+        return self.chain, self.metrics, self.options, self.policy, cap
 
-    def close(self) -> None:
-        ray = ray_module()
-        for actor in self._pool:
-            ray.kill(actor)
-        self._pool = []
-
-    def __enter__(self) -> RayEvalExecutor:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def on_ready(self, answers: list[Any]) -> None:
+        self._load = [0] * self.actors  # examples in flight per actor
 
     async def __call__(self, index: int, example: Example) -> dict[str, Any]:
         if not self._pool:
@@ -264,23 +240,19 @@ def ray_run_eval(
     max_calls: int | None = None,
     allow_imports: AllowImports = None,
     runtime_env: dict[str, Any] | None = None,
-    limit: int | None = None,
-    sample: int | None = None,
-    resume: bool = False,
-    report: bool = True,
-    on_progress: Any = None,
-    meta: dict[str, Any] | None = None,
-    input_map: Any = None,
-    output_map: Any = None,
     **options: Any,
 ) -> Any:
     """:func:`~agentkit.evals.run_eval` with the examples run on Ray actors: the same
     records, run folder, journal and resume. ``metrics`` are names (as for
     ``build_metrics``, with ``judge``, ``prices``, ``ks``); ``concurrency`` is examples at
-    once per actor; ``max_calls`` caps examples in flight across the cluster."""
+    once per actor; ``max_calls`` caps examples in flight across the cluster. ``options``
+    are those of :meth:`EvalRunner.run` (limit, sample, resume, report, on_progress,
+    meta) and of the :class:`EvalRunner` (input_map, output_map as data, timeout...)."""
     from agentkit.evals.runner import EvalRunner
 
-    for name, value in (("input_map", input_map), ("output_map", output_map)):
+    run = {name: options.pop(name) for name in RUN_OPTIONS if name in options}
+    for name in ("input_map", "output_map"):
+        value = options.get(name)
         if callable(value):
             raise UsageError(
                 f"{name} is a function ({value!r:.60}), which cannot travel to Ray workers; "
@@ -288,7 +260,6 @@ def ray_run_eval(
             )
     spec = metrics_spec(metrics, v2=dataset.has_unanswerable, judge=judge, prices=prices, ks=ks)
     local = build_from(spec, policy_of(allow_imports))
-    options = {**options, "input_map": input_map, "output_map": output_map}
     runner = EvalRunner(chain, local, concurrency=concurrency, **options)  # checks options
     sent = {**options, "concurrency": concurrency}
     with connected(address, runtime_env=runtime_env) as ray:
@@ -308,16 +279,4 @@ def ray_run_eval(
         )
         runner.concurrency = count * concurrency  # examples in flight on the driver
         with executor:
-            return asyncio.run(
-                runner.run(
-                    dataset,
-                    out_dir,
-                    limit=limit,
-                    sample=sample,
-                    resume=resume,
-                    report=report,
-                    on_progress=on_progress,
-                    meta=meta,
-                    execute=executor,
-                )
-            )
+            return asyncio.run(runner.run(dataset, out_dir, execute=executor, **run))

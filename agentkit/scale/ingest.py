@@ -1,16 +1,23 @@
-"""Ingestion with the embedding on a Ray actor pool.
+"""Ingestion on Ray: loading and splitting in Ray tasks, embedding on an actor pool.
 
 Everything that decides what the index holds (which files changed, chunk ids, which texts
 need vectors, deletions, the crash-safe commits) is the local
 :class:`~agentkit.retrievers.ingest.Ingestor`, run here on the driver: a Ray-built index is
-the same index, incremental the same way, and local and Ray runs may alternate on it. Only
-the embedding, the costly part, runs on the cluster: each flush of new chunk texts is split
-over the actors. The index folder must be on storage the driver writes.
+the same index, incremental the same way, and local and Ray runs may alternate on it. The
+work runs on the cluster: files are read, hashed, parsed and split in Ray tasks
+(:class:`~agentkit.scale.split.RayPreparer`) and each flush of new chunk texts is split over
+the embedding actors. The index folder must be on storage the driver writes; the files must
+be readable at the same paths on the workers (or pass ``load_on_workers=False``).
+
+Large indexes: ``store=ivf_store(nlist, pq_m=...)`` builds a FAISS IVF (or IVF-PQ) index
+trained once on a sample, the embedded shards added to it as they come back.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +25,10 @@ from agentkit.core.errors import UsageError
 from agentkit.core.refs import AllowImports
 from agentkit.scale.cluster import connected
 from agentkit.scale.embed import distributed
+from agentkit.scale.split import RayPreparer
 
 if TYPE_CHECKING:
-    from agentkit.retrievers.base import Embedder
+    from agentkit.retrievers.base import Embedder, VectorStore
     from agentkit.retrievers.ingest import IngestReport
 
 SHARD = 64  # texts per actor per flush
@@ -51,11 +59,14 @@ def ray_ingest(
     gpus_per_actor: float = 0.0,
     allow_imports: AllowImports = None,
     runtime_env: dict[str, Any] | None = None,
+    load_on_workers: bool | None = None,
     **options: Any,
 ) -> tuple[IngestReport, int]:
-    """:meth:`Ingestor.ingest` with the embedding on Ray; returns the report and the
-    number of chunks in the index. ``options`` go to the :class:`Ingestor` (glob, exclude,
-    loaders, progress, commit_every...); ``batch_size`` defaults to 64 texts per actor."""
+    """:meth:`Ingestor.ingest` on Ray; returns the report and the number of chunks in the
+    index. ``options`` go to the :class:`Ingestor` (glob, exclude, store, progress,
+    commit_every...); ``batch_size`` defaults to 64 texts per actor. Files are loaded and
+    split in Ray tasks when ``load_on_workers`` (default: unless custom ``loaders`` are
+    given, which cannot travel: those load on the driver; True refuses them)."""
     from agentkit.retrievers.ingest import Ingestor
 
     items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
@@ -66,6 +77,17 @@ def ray_ingest(
         from agentkit.retrievers.embeddings import default_embedder
 
         embedder = default_embedder()  # the model loads on the actors, not here
+    loaders = options.get("loaders")
+    if load_on_workers is None:
+        load_on_workers = not loaders
+    if load_on_workers:  # what cannot travel is refused before a cluster starts
+        from agentkit.retrievers.loaders import DirectoryLoader
+        from agentkit.retrievers.splitters import RecursiveSplitter
+
+        preparer = RayPreparer(allow_imports=allow_imports)
+        chosen = DirectoryLoader(".", loaders=loaders).loaders if loaders else {}
+        preparer.check(options.get("splitter") or RecursiveSplitter(), [chosen])
+        options["prepare"] = preparer
     with connected(address, runtime_env=runtime_env) as ray:
         count = (
             actors if actors is not None else default_actors(ray, cpus_per_actor, gpus_per_actor)
@@ -84,3 +106,24 @@ def ray_ingest(
         finally:
             pool.close()
     return report, len(ingestor.store) if ingestor.store is not None else 0
+
+
+def ivf_store(
+    nlist: int = 256,
+    *,
+    pq_m: int = 0,
+    pq_bits: int = 8,
+    train_size: int | None = None,
+    nprobe: int = 16,
+) -> Callable[[int], VectorStore]:
+    """A store factory for a new large index (``store=`` of :func:`ray_ingest` or an
+    :class:`Ingestor`): a FAISS IVF index of ``nlist`` lists, with PQ codes of ``pq_m``
+    sub-quantizers (0: full vectors), trained on a sample of ``train_size`` vectors (see
+    :class:`~agentkit.retrievers.vectorstores.ivfpq.IVFPQStore`). Checked here, at once."""
+    from agentkit.retrievers.vectorstores.ivfpq import IVFPQStore
+
+    made = partial(
+        IVFPQStore, nlist=nlist, nprobe=nprobe, pq_m=pq_m, pq_bits=pq_bits, train_size=train_size
+    )
+    made(64 * pq_m if isinstance(pq_m, int) and pq_m > 0 else 64)  # fail now, not later
+    return made

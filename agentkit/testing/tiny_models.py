@@ -78,9 +78,7 @@ def build_tiny_model(
         raise UsageError(f"arch must be one of {', '.join(_ARCHS)}, got {arch!r}")
     if pretrain_steps < 0:
         raise UsageError(f"pretrain_steps must be >= 0, got {pretrain_steps}")
-    texts = list(corpus) if corpus is not None else list(DEFAULT_CORPUS)
-    if not texts or not all(isinstance(t, str) and t for t in texts):
-        raise UsageError("corpus must be a non-empty list of non-empty strings")
+    texts = _corpus(corpus)
     try:
         import torch
     except ImportError as e:
@@ -93,12 +91,26 @@ def build_tiny_model(
         if pretrain_steps:
             pretrain(model, training_ids(tokenizer, texts), pretrain_steps, seed=seed)
     model.eval()
+    out = _save(path, model, tokenizer)
+    info = {"arch": arch, "seed": seed, "pretrain_steps": pretrain_steps, "corpus_size": len(texts)}
+    (out / "tiny_model.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+    return out
+
+
+def _corpus(corpus: Sequence[str] | None) -> list[str]:
+    """The texts to train the tokenizer on: ``corpus``, else :data:`DEFAULT_CORPUS`."""
+    texts = list(corpus) if corpus is not None else list(DEFAULT_CORPUS)
+    if not texts or not all(isinstance(t, str) and t for t in texts):
+        raise UsageError("corpus must be a non-empty list of non-empty strings")
+    return texts
+
+
+def _save(path: str | Path, model: Any, tokenizer: Any) -> Path:
+    """Save the model (safetensors) and its tokenizer into ``path``; returns the folder."""
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    info = {"arch": arch, "seed": seed, "pretrain_steps": pretrain_steps, "corpus_size": len(texts)}
-    (out / "tiny_model.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
     return out
 
 
@@ -273,9 +285,7 @@ def build_tiny_encoder(
     WordPiece tokenizer trained on ``corpus`` (lower-cased, ``[CLS] q [SEP] p [SEP]`` pairs
     with token types) to ``path``; ``AutoModelForQuestionAnswering`` loads it with a new
     span head, so reader training runs the real code on CPU in seconds."""
-    texts = list(corpus) if corpus is not None else list(DEFAULT_CORPUS)
-    if not texts or not all(isinstance(t, str) and t for t in texts):
-        raise UsageError("corpus must be a non-empty list of non-empty strings")
+    texts = _corpus(corpus)
     try:
         import torch
         from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
@@ -318,8 +328,4 @@ def build_tiny_encoder(
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         model = BertModel(config)
-    out = Path(path)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
+    return _save(path, model, tokenizer)

@@ -18,12 +18,16 @@ import json
 import threading
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from agentkit.core.config import ConfigLike, RunConfig, ensure_config
 from agentkit.core.errors import ModelOutputError, RunError, SpecError, UsageError
+from agentkit.core.futures import settle
 from agentkit.core.runnable import Runnable
 from agentkit.tools.schema import accepts_text, check_args, primary_arg
+
+if TYPE_CHECKING:
+    from agentkit.tools.function import ToolOptions
 
 EMPTY_INPUTS = ("", "{}", "null", "none", "None")
 
@@ -83,21 +87,13 @@ async def in_daemon_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) ->
     future: asyncio.Future[Any] = loop.create_future()
     context = contextvars.copy_context()
 
-    def settle(value: Any, error: BaseException | None) -> None:
-        if future.done():
-            return
-        if error is None:
-            future.set_result(value)
-        else:
-            future.set_exception(error)
-
     def target() -> None:
         try:
             value, error = context.run(fn, *args, **kwargs), None
         except BaseException as exc:
             value, error = None, exc
         with contextlib.suppress(RuntimeError):  # a closed loop: the caller gave up
-            loop.call_soon_threadsafe(settle, value, error)
+            loop.call_soon_threadsafe(settle, future, value, error)
 
     threading.Thread(target=target, name="tool-async", daemon=True).start()
     return await future
@@ -130,19 +126,13 @@ class Tool(Runnable[Any, str]):
         return to_text(await in_daemon_thread(self.run, args, config))
 
     @classmethod
-    def from_function(
-        cls,
-        fn: Callable[..., Any],
-        name: str | None = None,
-        description: str | None = None,
-        timeout: float | None = None,
-        max_output_chars: int | None = 4000,
-    ) -> Tool:
+    def from_function(cls, fn: Callable[..., Any], **options: Unpack[ToolOptions]) -> Tool:
         """A tool from a (sync or async) function: name, description and schema come from
-        the function, its docstring and its type hints (see :class:`FunctionTool`)."""
+        the function, its docstring and its type hints unless ``options`` set them (see
+        :class:`FunctionTool`)."""
         from agentkit.tools.function import FunctionTool
 
-        return FunctionTool(fn, name, description, timeout, max_output_chars)
+        return FunctionTool(fn, **options)
 
     def marked(
         self, *, idempotent: bool | None = None, requires_approval: bool | None = None

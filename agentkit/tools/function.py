@@ -15,7 +15,7 @@ import asyncio
 import inspect
 import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from agentkit.core.config import RunConfig, ensure_config
 from agentkit.core.errors import UsageError
@@ -37,6 +37,16 @@ def _run_coroutine(coro: Any) -> Any:
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
+
+class ToolOptions(TypedDict, total=False):
+    """The options of a tool made from a function (``Tool.from_function``, ``@tool``),
+    each as :class:`FunctionTool` takes it."""
+
+    name: str | None
+    description: str | None
+    timeout: float | None
+    max_output_chars: int | None
 
 
 class FunctionTool(Tool):
@@ -189,19 +199,12 @@ class FunctionTool(Tool):
         return data
 
 
-def tool(
-    fn: Callable[..., Any] | str | None = None,
-    *,
-    name: str | None = None,
-    description: str | None = None,
-    timeout: float | None = None,
-    max_output_chars: int | None = 4000,
-) -> Any:
+def tool(fn: Callable[..., Any] | str | None = None, **options: Unpack[ToolOptions]) -> Any:
     """Make a function a tool: ``@tool``, ``@tool("name")`` or ``@tool(timeout=5)``."""
     if isinstance(fn, str):
-        name, fn = fn, None
+        options["name"], fn = fn, None
 
     def wrap(f: Callable[..., Any]) -> FunctionTool:
-        return FunctionTool(f, name, description, timeout, max_output_chars)
+        return FunctionTool(f, **options)
 
     return wrap if fn is None else wrap(fn)

@@ -66,16 +66,12 @@ class WebSearchTool(FunctionTool):
             raise UsageError(f"safesearch must be 'on', 'moderate' or 'off', got {safesearch!r}")
         self.max_results, self.region, self.safesearch = max_results, region, safesearch
         self.search_timeout = float(timeout)
-        description = (
-            "Search the web; returns the title, URL and a snippet of the top results. "
-            "Input: a search query."
-        )
-        super().__init__(
-            self.search, "web_search", description, self.search_timeout + 5, max_output_chars
-        )
+        # the description the model reads is the first paragraph of search's docstring
+        super().__init__(self.search, "web_search", None, self.search_timeout + 5, max_output_chars)
 
     def search(self, query: str) -> str:
-        """Search the web.
+        """Search the web; returns the title, URL and a snippet of the top results.
+        Input: a search query.
 
         Args:
             query: what to search for.

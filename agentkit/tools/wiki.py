@@ -73,17 +73,15 @@ class WikipediaTool(FunctionTool):
             raise UsageError(f"top_k and max_chars must be >= 1, got {top_k} and {max_chars}")
         self.lang, self.top_k, self.max_chars = lang, top_k, max_chars
         self.request_timeout = float(timeout)
-        description = (
-            "Look up a topic on Wikipedia; returns the titles, URLs and summaries of the "
-            "best-matching pages. Input: a short search query (a name or a topic, not a "
-            "whole question)."
-        )
-        # every call makes 1 + 2 * top_k requests, each bounded by the request timeout
+        # every call makes 1 + 2 * top_k requests, each bounded by the request timeout;
+        # the description the model reads is the first paragraph of search's docstring
         total = self.request_timeout * (1 + 2 * top_k) + 1
-        super().__init__(self.search, "wikipedia", description, total, max_output_chars)
+        super().__init__(self.search, "wikipedia", None, total, max_output_chars)
 
     def search(self, query: str) -> str:
-        """Search Wikipedia and summarise the best pages.
+        """Look up a topic on Wikipedia; returns the titles, URLs and summaries of the
+        best-matching pages. Input: a short search query (a name or a topic, not a whole
+        question).
 
         Args:
             query: what to look up, e.g. "Alan Turing".

@@ -257,3 +257,23 @@ def test_a_closed_output_pipe_ends_quietly() -> None:
     result = runner.invoke(small, ["talk"])
     assert result.exit_code == 141
     assert "Error" not in result.output and "Broken pipe" not in result.output
+
+
+def test_ingest_ivf_builds_a_trained_ivf_index_and_refuses_pq_alone(
+    tmp_path: Path, docs: Path
+) -> None:
+    pytest.importorskip("faiss")
+    from agentkit.retrievers import Index
+
+    for i in range(40):
+        (docs / f"note{i}.md").write_text(
+            f"# Note {i}\n\nNote number {i} is about topic {i % 7}.\n"
+        )
+    result = run("ingest", docs, "--index", tmp_path / "ivf", "--embedder", "hashing", "--ivf", "2")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "ivf" / "index.json").read_text())
+    assert "IVFPQStore" in json.dumps(manifest["store"])
+    hits = Index.open(tmp_path / "ivf").search("Note number 17 is about topic 3.", k=1)
+    assert (hits[0].source or "").endswith("note17.md"), hits[0]
+    bad = run("ingest", docs, "--index", tmp_path / "pq", "--embedder", "hashing", "--pq-m", "8")
+    assert bad.exit_code != 0 and "--pq-m needs --ivf" in bad.output

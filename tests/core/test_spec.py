@@ -461,3 +461,16 @@ def test_agentkit_types_come_from_its_entry_points() -> None:
     assert set(declared) <= set(spec._entry_points())  # the installed metadata is current
     assert set(declared) <= set(registered_types())
     assert not hasattr(spec, "_BUILTIN_MODULES")  # core lists no module above it
+
+
+def test_options_reads_only_the_fields_a_spec_sets() -> None:
+    ctx = SpecContext({"type": "x", "device": "cpu", "load_in_4bit": True}, "$.model")
+    fields = {"device": str, "dtype": str, "load_in_4bit": bool}
+    assert ctx.options(fields) == {"device": "cpu", "load_in_4bit": True}
+    ctx.check_unknown()  # every field it read counts as known
+
+
+def test_options_rejects_a_wrong_type_with_the_field_path() -> None:
+    ctx = SpecContext({"type": "x", "load_in_4bit": "yes; rm -rf /"}, "$.model")
+    with pytest.raises(SpecError, match=r"\$\.model\.load_in_4bit.*expected bool"):
+        ctx.options({"load_in_4bit": bool})

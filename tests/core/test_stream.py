@@ -387,6 +387,30 @@ def test_drivers_reject_a_non_op_with_a_usage_error_naming_it(junk: Any) -> None
         asyncio.run(_agen_list(node.astream(junk)))
 
 
+class StreamsJunk(Flow[Any, Any]):
+    """Streams a nested flow that yields a non-op, catching every Exception."""
+
+    def flow(self, input: Any, config: RunConfig) -> FlowGen:
+        try:
+            return (yield Stream(YieldsJunk(), input, config))
+        except Exception:
+            return "swallowed"
+
+
+def test_a_nested_non_op_is_not_swallowed_by_the_outer_flow() -> None:
+    from agentkit.core import UsageError
+
+    node = StreamsJunk()
+    with pytest.raises(UsageError, match="not an operation"):
+        node.invoke(7)
+    with pytest.raises(UsageError, match="not an operation"):
+        asyncio.run(node.ainvoke(7))
+    with pytest.raises(UsageError, match="not an operation"):
+        list(node.stream(7))
+    with pytest.raises(UsageError, match="not an operation"):
+        asyncio.run(_agen_list(node.astream(7)))
+
+
 def test_a_huge_non_op_is_named_briefly() -> None:
     from agentkit.core import UsageError
 

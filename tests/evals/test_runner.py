@@ -228,6 +228,8 @@ def test_runner_rejects_bad_options() -> None:
         run_eval(Lambda(number_of), dataset(1), build_metrics("em"), concurrency=0)
     with pytest.raises(UsageError, match="unique"):
         run_eval(Lambda(number_of), dataset(1), build_metrics("em") + build_metrics("em"))
+    with pytest.raises(TypeError, match="concurency"):  # a misspelt option is not ignored
+        run_eval(Lambda(number_of), dataset(1), build_metrics("em"), concurency=2)
 
 
 def test_sample_is_seeded_and_kept_in_dataset_order(tmp_path: Path) -> None:

@@ -93,8 +93,10 @@ def test_corpus_file_and_registry_errors(tmp_path: Path, home: Path) -> None:
     assert registry.root == home / "embedders"
     with pytest.raises(UsageError, match="no embedder named 'nope'"):
         registry.resolve("nope")
-    with pytest.raises(UsageError, match="not a saved embedding model"):
+    with pytest.raises(UsageError, match=r"not a saved embedder \(it needs modules.json or "):
         registry.register("x", tmp_path)
+    with pytest.raises(UsageError, match=r"embedder folder .* does not exist"):
+        registry.register("x", tmp_path / "ghost")
 
 
 @pytest.mark.integration

@@ -116,3 +116,39 @@ def test_short_runs_write_no_checkpoints() -> None:
     assert _checkpoints_needed(job, rows=None)  # packed: unknown, keep checkpoints
     stepped = SFTJob(data="d", output="o", base="m", max_steps=11, save_steps=10)
     assert _checkpoints_needed(stepped, rows=1)
+
+
+def test_a_training_run_publishes_its_files_then_writes_the_manifest_and_registers(
+    tmp_path: Path,
+) -> None:
+    from agentkit.finetune.registry import AdapterRegistry, read_manifest
+    from agentkit.finetune.runs import TrainingRun
+
+    job = SFTJob(data="d", output=str(tmp_path / "run"), base="m", name="bot")
+    run = TrainingRun.start(job, resume=False)
+    assert run.output == tmp_path / "run" and run.name == "bot" and run.checkpoint is None
+    run.save(lambda folder: (folder / "adapter_model.bin").write_bytes(b"w"))
+    assert [p.name for p in run.output.iterdir()] == ["adapter_model.bin"]  # staging is gone
+    registry = AdapterRegistry(tmp_path / "registry")
+    result = run.finish({"kind": "lora_adapter", "resumed_from": "stale"}, registry)
+    assert result.name == "bot" and result.output == run.output
+    written = read_manifest(run.output)
+    assert written["kind"] == "lora_adapter" and written["resumed_from"] is None
+    assert written["history"] == {} and written["seconds"] >= 0 and "versions" in written
+    assert registry.get("bot").manifest == written
+    with pytest.raises(UsageError, match="holds a finished run"):
+        TrainingRun.start(job, resume=True)  # a finished run is never trained over
+
+
+def test_a_failed_save_publishes_nothing(tmp_path: Path) -> None:
+    from agentkit.finetune.runs import TrainingRun
+
+    run = TrainingRun.start(SFTJob(data="d", output=str(tmp_path / "run"), base="m"), False)
+
+    def broken(folder: Path) -> None:
+        (folder / "half.bin").write_bytes(b"x")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        run.save(broken)
+    assert list(run.output.iterdir()) == []  # nothing published, no staging folder left

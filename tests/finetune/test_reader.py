@@ -194,7 +194,7 @@ def test_bad_job_settings_and_missing_data_are_usage_errors(tmp_path: Path) -> N
         from agentkit.finetune.reader import resolve_encoder
 
         resolve_encoder(str(tmp_path))
-    with pytest.raises(UsageError, match="not a saved reader"):
+    with pytest.raises(UsageError, match=r"not a saved reader \(it needs config.json and reader"):
         ReaderRegistry(tmp_path).register("x", tmp_path)
 
 

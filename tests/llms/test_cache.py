@@ -132,6 +132,17 @@ def test_global_cache_applies_to_every_model(path: Path) -> None:
     assert counter.calls == 2
 
 
+def test_an_empty_global_cache_fills_from_async_streams(path: Path) -> None:
+    counter = Counter()
+    set_llm_cache(path)  # empty: len() == 0 must not read as "no cache"
+
+    async def streamed() -> str:
+        return "".join([c.content async for c in counter.model.astream("hi")])
+
+    assert asyncio.run(streamed()) == asyncio.run(streamed()) == "reply number 1 to hi"
+    assert counter.calls == 1
+
+
 def test_corrupt_cache_file_raises_usage_error_naming_it(path: Path) -> None:
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(UsageError, match=r"llm\.sqlite.*delete it"):

@@ -263,6 +263,32 @@ def test_progress_bar_and_report(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert str(report).startswith("files: 5 added, 0 updated, 0 unchanged, 0 deleted, 3 skipped")
 
 
+def test_progress_bar_shows_file_names_as_text_not_markup(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = tmp_path / "docs"
+    for name in ("A [red]colour[/red].txt", "[/bold] closing tag.txt"):  # "/": a folder
+        (docs / name).parent.mkdir(parents=True, exist_ok=True)
+        (docs / name).write_text("A file whose name looks like rich markup.")
+    report = ingestor(tmp_path / "index", progress=True).ingest(docs)
+    assert report.files_added == ["A [red]colour[/red].txt", "[/bold] closing tag.txt"]
+    assert "ingesting" in capsys.readouterr().err
+
+
+def test_unknown_ingestor_option_names_the_file_options(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"unknown options \['globs'\].*'glob'"):
+        ingestor(tmp_path / "index", globs="*.md")
+
+
+def test_file_options_reach_the_loader_of_each_path(tmp_path: Path) -> None:
+    corpus = make_corpus(tmp_path / "docs")
+    report = ingestor(tmp_path / "index", glob="*.txt", exclude=["latin*"]).ingest(corpus)
+    assert report.files_added == ["notes.txt"]  # latin.txt excluded, empty.txt skipped
+    assert ingestor(tmp_path / "other").ingest(corpus, glob="*.md").files_added == ["guide.md"]
+    with pytest.raises(UsageError, match="exclude must be a list"):
+        ingestor(tmp_path / "third", exclude="*.md").ingest(corpus)
+
+
 def test_stores_without_vector_access_reembed(tmp_path: Path) -> None:
     class Opaque:  # a VectorStore that cannot give vectors back
         dimension = 4

@@ -41,6 +41,7 @@ def export_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # --- engine choice (no model needed) -------------------------------------------------------
 def test_auto_picks_onnx_on_cpu_when_installed_else_torch(monkeypatch) -> None:
     monkeypatch.delenv(backends.BACKEND_ENV, raising=False)
+    monkeypatch.setattr(backends, "cpu_has_bf16", lambda: False)  # see test_bf16_embedder
     monkeypatch.setattr(backends, "cuda_present", lambda: False)
     monkeypatch.setattr(backends, "onnx_installed", lambda: True)
     assert backends.choose_backend("auto", None) == "onnx"
@@ -64,7 +65,7 @@ def test_env_and_parameter_force_an_engine(monkeypatch) -> None:
 
 
 def test_bad_engine_names_are_refused_with_the_choices(monkeypatch) -> None:
-    with pytest.raises(UsageError, match="auto, torch, onnx, onnx-int8"):
+    with pytest.raises(UsageError, match="auto, torch, torch-bf16, onnx, onnx-int8"):
         backends.choose_backend("tensorrt", None)
     monkeypatch.setenv(backends.BACKEND_ENV, "onnx; rm -rf /")
     with pytest.raises(UsageError, match="AGENTKIT_EMBED_BACKEND"):
@@ -276,5 +277,5 @@ def test_a_concurrent_first_import_of_transformers_is_waited_for(monkeypatch) ->
     fake.__spec__ = importlib.machinery.ModuleSpec("transformers", None)
     monkeypatch.setitem(sys.modules, "transformers", fake)
     monkeypatch.setattr("time.sleep", lambda s: None)
-    assert onnx_export._import_auto_model() == "AutoModel"
+    assert onnx_export.import_auto_model() == "AutoModel"
     assert calls["n"] == 3

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import pytest
 
 from agentkit.core import spec
-from agentkit.core.errors import UsageError
+from agentkit.core.errors import SpecError, UsageError
 from agentkit.retrievers.document import Document
 from agentkit.retrievers.splitters import RecursiveSplitter, TokenSplitter
 
@@ -95,6 +98,27 @@ def test_splitters_round_trip_through_specs() -> None:
     token = spec.load(TokenSplitter(64, 8).to_dict())
     assert isinstance(token, TokenSplitter) and token.to_dict() == TokenSplitter(64, 8).to_dict()
     assert repr(token) == "TokenSplitter(chunk_size=64, chunk_overlap=8)"
+
+
+def test_splitter_specs_default_each_splitters_sizes() -> None:
+    rec = spec.load({"type": "recursive_splitter"})
+    assert (rec.chunk_size, rec.chunk_overlap, rec.separators) == (1000, 150, None)
+    token = spec.load({"type": "token_splitter", "chunk_size": 128})
+    assert (token.chunk_size, token.chunk_overlap, token.tokenizer) == (128, 32, None)
+
+
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        ({"type": "recursive_splitter", "separators": "\n"}, "$.separators"),
+        ({"type": "token_splitter", "tokenizer": 7}, "$.tokenizer"),
+        ({"type": "token_splitter", "chunk_size": "256"}, "$.chunk_size"),
+        ({"type": "recursive_splitter", "chunk_overlap": True}, "$.chunk_overlap"),
+    ],
+)
+def test_splitter_specs_refuse_fields_of_the_wrong_type(data: dict[str, Any], where: str) -> None:
+    with pytest.raises(SpecError, match=re.escape(where)):
+        spec.load(data)
 
 
 def test_token_splitter_with_a_tokenizer_object() -> None:

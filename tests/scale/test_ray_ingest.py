@@ -1,8 +1,10 @@
 """Ingestion with ``--executor ray``: the same chunk ids and vectors as the local path,
-the same index format, and re-ingestion skips unchanged files exactly as locally."""
+the same index format, and re-ingestion skips unchanged files exactly as locally; files
+are loaded and split in Ray tasks; large indexes as a trained IVF-PQ FAISS index."""
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -57,15 +59,18 @@ def test_same_chunk_ids_and_vectors_as_local_then_incremental(
     ray_cluster: Any, tmp_path: Path
 ) -> None:
     from agentkit.retrievers.embeddings import SentenceTransformerEmbedder
-    from agentkit.scale import RayEmbedder
+    from agentkit.scale import RayEmbedder, RayPreparer
 
     docs = make_docs(tmp_path / "docs")
     local = Ingestor(tmp_path / "local", SentenceTransformerEmbedder(), progress=False)
     local.ingest(docs)
     # one pool (one MiniLM load per actor) serves both runs; ray_ingest wraps the same
+    split = RayPreparer(files_per_task=3, window=2)
     with RayEmbedder(SentenceTransformerEmbedder(), actors=2) as pooled:
-        on_ray = Ingestor(tmp_path / "ray", pooled, progress=False, batch_size=128)
+        on_ray = Ingestor(tmp_path / "ray", pooled, progress=False, batch_size=128, prepare=split)
         report = on_ray.ingest(docs)
+        # the 8 files were read and split in 3 Ray tasks, in worker processes
+        assert split.tasks == 3 and split.pids and os.getpid() not in split.pids
         expected, got = index_vectors(tmp_path / "local"), index_vectors(tmp_path / "ray")
         assert len(got) == len(expected) > 8 and report.embedded == len(expected)
         assert list(got) == list(expected)
@@ -77,7 +82,10 @@ def test_same_chunk_ids_and_vectors_as_local_then_incremental(
         # one file edited, one added: only their chunks are embedded, the rest skipped
         (docs / "doc3.txt").write_text("A brand new text about lanterns.", encoding="utf-8")
         (docs / "extra.txt").write_text("Another new file about harbors.", encoding="utf-8")
-        again = Ingestor(tmp_path / "ray", pooled, progress=False, batch_size=128).ingest(docs)
+        again = Ingestor(
+            tmp_path / "ray", pooled, progress=False, batch_size=128, prepare=split
+        ).ingest(docs)
+        assert split.tasks == 6  # unchanged files are hashed on the workers too
     assert sorted(again.files_unchanged) == sorted(f"doc{i}.txt" for i in range(8) if i != 3)
     assert again.files_updated == ["doc3.txt"] and again.files_added == ["extra.txt"]
     assert again.embedded == 2
@@ -145,3 +153,81 @@ def test_more_actors_than_the_cluster_holds_is_an_error(
     monkeypatch.setattr("agentkit.scale.cluster.STARTUP_TIMEOUT_S", 2.0)
     with pytest.raises(UsageError, match=r"of 3 embedding actors started within 2 s.*CPU"):
         RayEmbedder(HashingEmbedder(), actors=3).start()  # 3 CPUs asked, 2 in the cluster
+
+
+def test_large_index_trains_ivf_pq_on_a_sample_and_adds_the_shards(
+    ray_cluster: Any, tmp_path: Path
+) -> None:
+    """``store=ivf_store(...)``: exact until ``train_size`` vectors, then a trained IVF-PQ
+    index the later shards are added to; saved as a FAISS index a new process reopens."""
+    import faiss
+
+    from agentkit.retrievers.ingest.manifest import load_store, read_manifest
+    from agentkit.retrievers.splitters import RecursiveSplitter
+    from agentkit.retrievers.vectorstores.ivfpq import IVFPQStore
+    from agentkit.scale import ivf_store, ray_ingest
+
+    docs = make_docs(tmp_path / "docs", 24)
+    embedder, splitter = HashingEmbedder(64), RecursiveSplitter(chunk_size=120, chunk_overlap=0)
+    factory = ivf_store(4, pq_m=32, pq_bits=6, train_size=160, nprobe=4)
+    index = tmp_path / "index"
+    options = {"splitter": splitter, "progress": False, "batch_size": 40, "commit_every": 5}
+    report, chunks = ray_ingest(docs, index, embedder, actors=2, store=factory, **options)
+    assert chunks == report.chunks_added > 160 and report.commits >= 2
+
+    manifest = read_manifest(index)
+    assert manifest is not None and manifest["store"].endswith("ivfpq:IVFPQStore")
+    store = load_store(index, manifest)
+    assert isinstance(store, IVFPQStore) and store.trained and len(store) == chunks
+    assert isinstance(faiss.downcast_index(store._index), faiss.IndexIVFPQ)
+    assert store._index.ntotal == chunks and store._index.is_trained
+    texts = {doc.id: doc.text for doc in store.get(store.ids())}
+    hits = store.search(embedder.embed_batch(list(texts.values())), 1)
+    found = [row[0].id for row in hits]
+    assert found == list(texts)  # each chunk's own text finds it first
+
+    # the local path continues the trained index: only the new file is split and embedded
+    (docs / "new.txt").write_text("A harbor lantern signal at the quartz meadow.", "utf-8")
+    again = Ingestor(index, embedder, splitter, progress=False).ingest(docs)
+    assert again.files_added == ["new.txt"] and len(again.files_unchanged) == 24
+    assert again.embedded == 1 and again.chunks_deleted == 0
+    reopened = IVFPQStore.load(index / "store")
+    assert (reopened.pq_m, reopened.pq_bits, reopened.train_size) == (32, 6, 160)
+    assert reopened.trained and len(reopened) == chunks + 1
+    assert reopened.search(embedder.embed_batch([texts[found[0]]]), 1)[0][0].id == found[0]
+
+
+def test_splitting_on_workers_refuses_what_cannot_travel(ray_cluster: Any, tmp_path: Path) -> None:
+    from agentkit.retrievers.loaders.text import TextLoader
+    from agentkit.retrievers.splitters import Splitter
+    from agentkit.scale import RayPreparer, ivf_store, ray_ingest
+
+    docs = make_docs(tmp_path / "docs", 2)
+    custom = {".txt": TextLoader()}
+    with pytest.raises(SpecError, match=r"loader for '.txt'.*load_on_workers=False"):
+        ray_ingest(
+            docs, tmp_path / "a", HashingEmbedder(), actors=1, loaders=custom, load_on_workers=True
+        )
+    # by default custom loaders load on the driver (what `agentkit ingest --loader` does)
+    report, chunks = ray_ingest(docs, tmp_path / "b", HashingEmbedder(), actors=1, loaders=custom)
+    assert chunks > 0 and report.files_added == ["doc0.txt", "doc1.txt"]
+
+    class Halves(Splitter):  # no spec: cannot travel
+        def split_text(self, text: str) -> list[str]:
+            return [text[: len(text) // 2], text[len(text) // 2 :]]
+
+        def to_dict(self) -> dict[str, Any]:
+            return {"type": "halves"}
+
+    with pytest.raises(SpecError, match="splitter"):
+        ray_ingest(docs, tmp_path / "c", HashingEmbedder(), actors=1, splitter=Halves())
+    for bad in ({"files_per_task": 0}, {"window": 0}, {"cpus_per_task": float("nan")}):
+        with pytest.raises(UsageError, match="must be"):
+            RayPreparer(**bad)  # type: ignore[arg-type]
+    for wrong in ({"pq_m": -1}, {"pq_bits": 20, "pq_m": 8}, {"train_size": 10}, {"nlist": 0}):
+        with pytest.raises(UsageError, match="must be"):
+            ivf_store(**wrong)  # type: ignore[arg-type]
+    # PQ sub-quantizers that do not divide the embedder's dimension: refused before embedding
+    with pytest.raises(UsageError, match="pq_m must divide the dimension 64"):
+        ray_ingest(docs, tmp_path / "d", HashingEmbedder(64), actors=1, store=ivf_store(pq_m=7))
+    assert not (tmp_path / "d" / "store").exists()

@@ -122,12 +122,7 @@ def documents_section(settings: AppSettings) -> None:
 
 
 def render() -> None:
-    settings = ui.app_settings()
-    ui.sidebar(settings)
-    st.title("Documents")
-    notice = st.session_state.pop(NOTICE, None)
-    if notice:
-        st.success(notice)
+    settings = ui.page("Documents", NOTICE)
     doc = st.query_params.get("doc")
     if ui.has_index(settings):
         show_stats(settings)

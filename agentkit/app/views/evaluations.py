@@ -146,9 +146,7 @@ def show_compare(runs: list[RunInfo]) -> None:
 
 
 def render() -> None:
-    settings = ui.app_settings()
-    ui.sidebar(settings)
-    st.title("Evaluations")
+    settings = ui.page("Evaluations")
     runs = list_runs(settings.runs)
     if not runs:
         st.info(

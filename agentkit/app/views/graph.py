@@ -70,12 +70,7 @@ def apply_custom_values(
 
 
 def render() -> None:
-    settings = ui.app_settings()
-    ui.sidebar(settings)
-    st.title("Chain graph")
-    notice = st.session_state.pop(NOTICE, None)
-    if notice:
-        st.success(notice)
+    settings = ui.page("Chain graph", NOTICE)
     try:
         if settings.chain:
             chain, data = ui.custom_chain(settings)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from agentkit.core.errors import OutputParserError, UsageError
 from agentkit.core.runnable import Runnable
@@ -37,15 +37,22 @@ def bundled_prompt(name: str) -> BasePromptTemplate[Any]:
 
 
 class _Judge(Metric):
-    calls_model = True
+    """A metric that asks ``model``; ``prompt`` (default: the bundled ``prompt_file``) is
+    its first prompt."""
 
-    def __init__(self, model: Runnable[Any, Any]) -> None:
+    calls_model = True
+    prompt_file: ClassVar[str]
+
+    def __init__(
+        self, model: Runnable[Any, Any], prompt: BasePromptTemplate[Any] | None = None
+    ) -> None:
         if not isinstance(model, Runnable):
             raise UsageError(
                 f"{type(self).__name__} needs a judge model (a Runnable), got "
                 f"{type(model).__name__}; pass e.g. --judge judge.yaml"
             )
         self.model = model
+        self.prompt = prompt or bundled_prompt(self.prompt_file)
 
     def ask(self, prompt: BasePromptTemplate[Any], **values: Any) -> str:
         return text_of(self.model.invoke(prompt.invoke(values)))
@@ -69,12 +76,7 @@ class Correctness(_Judge):
 
     name = "correct"
     binary_keys = ("correct",)
-
-    def __init__(
-        self, model: Runnable[Any, Any], prompt: BasePromptTemplate[Any] | None = None
-    ) -> None:
-        super().__init__(model)
-        self.prompt = prompt or bundled_prompt("qa_grade.yaml")
+    prompt_file = "qa_grade.yaml"
 
     def score(self, example: Example, prediction: Prediction) -> dict[str, float]:
         answer = " | ".join(example.answers) if example.answers else NO_ANSWER
@@ -102,6 +104,7 @@ class Faithfulness(_Judge):
     """``faithfulness``: the fraction of the answer's statements the contexts support."""
 
     name = "faithfulness"
+    prompt_file = "faithfulness_statements.yaml"  # the prompt that lists the statements
 
     def __init__(
         self,
@@ -109,15 +112,14 @@ class Faithfulness(_Judge):
         statements_prompt: BasePromptTemplate[Any] | None = None,
         verdicts_prompt: BasePromptTemplate[Any] | None = None,
     ) -> None:
-        super().__init__(model)
-        self.statements_prompt = statements_prompt or bundled_prompt("faithfulness_statements.yaml")
+        super().__init__(model, statements_prompt)
         self.verdicts_prompt = verdicts_prompt or bundled_prompt("faithfulness_verdicts.yaml")
 
     def score(self, example: Example, prediction: Prediction) -> dict[str, float]:
         contexts = contexts_of(example, prediction)
         if not prediction.text.strip() or not contexts:
             return {}
-        reply = self.ask(self.statements_prompt, question=example.question, answer=prediction.text)
+        reply = self.ask(self.prompt, question=example.question, answer=prediction.text)
         try:
             statements = _string_list(extract_json(reply), "statements")
         except OutputParserError:
@@ -163,12 +165,7 @@ class ContextRelevance(_Judge):
     """``context_relevance``: the fraction of context sentences relevant to the question."""
 
     name = "context_relevance"
-
-    def __init__(
-        self, model: Runnable[Any, Any], prompt: BasePromptTemplate[Any] | None = None
-    ) -> None:
-        super().__init__(model)
-        self.prompt = prompt or bundled_prompt("context_relevance.yaml")
+    prompt_file = "context_relevance.yaml"
 
     def score(self, example: Example, prediction: Prediction) -> dict[str, float]:
         sentences = split_contexts(contexts_of(example, prediction))

@@ -139,7 +139,13 @@ class AgentkitChatModel(LCBaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         model, msgs, params = self._prepare(messages, stop, kwargs)
-        yield from self._chunks(iter(model.stream_chunks(msgs, params)), run_manager)
+        held = _HeldBack(self._chunk)
+        for chunk in model.stream_chunks(msgs, params):
+            for out in held.swap(chunk):
+                if run_manager and out.text:
+                    run_manager.on_llm_new_token(out.text, chunk=out)
+                yield out
+        yield held.last()
 
     async def _astream(
         self,
@@ -149,29 +155,13 @@ class AgentkitChatModel(LCBaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         model, msgs, params = self._prepare(messages, stop, kwargs)
-        stream = model.astream_chunks(msgs, params).__aiter__()
-        pending: Message | None = None
-        async for chunk in stream:
-            if pending is not None:
-                out = self._chunk(pending, last=False)
+        held = _HeldBack(self._chunk)
+        async for chunk in model.astream_chunks(msgs, params):
+            for out in held.swap(chunk):
                 if run_manager and out.text:
                     await run_manager.on_llm_new_token(out.text, chunk=out)
                 yield out
-            pending = chunk
-        yield self._chunk(pending or Message("assistant"), last=True)
-
-    def _chunks(
-        self, stream: Iterator[Message], run_manager: CallbackManagerForLLMRun | None
-    ) -> Iterator[ChatGenerationChunk]:
-        pending: Message | None = None
-        for chunk in stream:
-            if pending is not None:
-                out = self._chunk(pending, last=False)
-                if run_manager and out.text:
-                    run_manager.on_llm_new_token(out.text, chunk=out)
-                yield out
-            pending = chunk
-        yield self._chunk(pending or Message("assistant"), last=True)
+        yield held.last()
 
     def _chunk(self, chunk: Message, *, last: bool) -> ChatGenerationChunk:
         calls = [
@@ -239,6 +229,23 @@ class AgentkitChatModel(LCBaseChatModel):
         elif tool_choice is False:
             tool_choice = None
         return super().bind(tools=schemas, tool_choice=tool_choice, **kwargs)
+
+
+class _HeldBack:
+    """Each agentkit chunk of a stream held back until the next one comes (for the sync and
+    the async stream alike), so that the last one is sent marked as last."""
+
+    def __init__(self, convert: Callable[..., ChatGenerationChunk]) -> None:
+        self.convert = convert  # (chunk, *, last) -> the LangChain chunk
+        self.pending: Message | None = None
+
+    def swap(self, chunk: Message) -> list[ChatGenerationChunk]:
+        """Hold ``chunk``; returns the chunk held before it (converted), if any."""
+        released, self.pending = self.pending, chunk
+        return [] if released is None else [self.convert(released, last=False)]
+
+    def last(self) -> ChatGenerationChunk:
+        return self.convert(self.pending or Message("assistant"), last=True)
 
 
 def bind_tool_schemas(model: Any, schemas: list[dict[str, Any]], choice: Any) -> Any:

@@ -3,6 +3,7 @@ of object (chat model, LLM, retriever, tool, embeddings, vector store, loader, r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from agentkit.core.errors import UsageError
@@ -27,6 +28,9 @@ def from_langchain(obj: Any, **options: Any) -> Any:
     from langchain_core.tools import BaseTool
     from langchain_core.vectorstores import VectorStore
 
+    from agentkit.interop.langchain import models_in, retrieval_in
+    from agentkit.interop.langchain.tools import LangChainTool
+
     if isinstance(obj, type) and issubclass(obj, BaseLoader):
         from agentkit.interop.loaders import ForeignFileLoader
 
@@ -35,30 +39,17 @@ def from_langchain(obj: Any, **options: Any) -> Any:
         from agentkit.interop.langchain.messages import from_lc_document
 
         return [from_lc_document(d) for d in obj.load()]
-    if isinstance(obj, BaseChatModel):
-        from agentkit.interop.langchain.models_in import LangChainChatModel
-
-        return LangChainChatModel(obj, **options)
-    if isinstance(obj, BaseLLM):
-        from agentkit.interop.langchain.models_in import LangChainLLM
-
-        return LangChainLLM(obj, **options)
-    if isinstance(obj, BaseRetriever):
-        from agentkit.interop.langchain.retrieval_in import LangChainRetriever
-
-        return LangChainRetriever(obj, **options)
-    if isinstance(obj, BaseTool):
-        from agentkit.interop.langchain.tools import LangChainTool
-
-        return LangChainTool(obj, **options)
-    if isinstance(obj, VectorStore):
-        from agentkit.interop.langchain.retrieval_in import LangChainVectorStoreRetriever
-
-        return LangChainVectorStoreRetriever(obj, **options)
-    if isinstance(obj, Embeddings):
-        from agentkit.interop.langchain.retrieval_in import LangChainEmbedder
-
-        return LangChainEmbedder(obj, **options)
+    wrappers: tuple[tuple[type, Callable[..., Any]], ...] = (  # the first match wins
+        (BaseChatModel, models_in.LangChainChatModel),
+        (BaseLLM, models_in.LangChainLLM),
+        (BaseRetriever, retrieval_in.LangChainRetriever),
+        (BaseTool, LangChainTool),
+        (VectorStore, retrieval_in.LangChainVectorStoreRetriever),
+        (Embeddings, retrieval_in.LangChainEmbedder),
+    )
+    for kind, wrapper in wrappers:
+        if isinstance(obj, kind):
+            return wrapper(obj, **options)
     if isinstance(obj, Runnable):
         from agentkit.interop.langchain.runnables import LangChainRunnable
 

@@ -21,6 +21,7 @@ from agentkit.interop.langchain.messages import (
     from_lc_message,
     to_lc_message,
 )
+from agentkit.interop.naming import LangChainNamed
 from agentkit.llms.base import BaseChatModel, ParamsLike
 from agentkit.llms.params import GenerationParams
 
@@ -36,17 +37,13 @@ def _call_kwargs(params: GenerationParams) -> dict[str, Any]:
     return kwargs
 
 
-class _LangChainModel(BaseChatModel):
+class _LangChainModel(LangChainNamed, BaseChatModel):
     """Shared by the chat and LLM wrappers: the wrapped object and the fake flag."""
 
     def __init__(self, lc: Any, params: ParamsLike = None) -> None:
         super().__init__(params)
         self.lc = lc
         self.is_fake = "fake" in type(lc).__name__.lower()  # type: ignore[misc]
-
-    @property
-    def name(self) -> str:
-        return f"LangChain({type(self.lc).__name__})"
 
 
 class LangChainChatModel(_LangChainModel):
@@ -68,30 +65,20 @@ class LangChainChatModel(_LangChainModel):
         self, messages: Sequence[Message], params: GenerationParams | None = None
     ) -> Iterator[Message]:
         p = self.resolve_params(params)
-        full, pending = None, ""
+        folded = _Folded()
         for chunk in self.lc.stream([to_lc_message(m) for m in messages], **_call_kwargs(p)):
-            full = chunk if full is None else full + chunk
-            text = content_text(chunk.content)
-            if text:
-                if pending:
-                    yield Message("assistant", pending)
-                pending = text
-        yield _last_chunk(full, pending)
+            yield from folded.add(chunk)
+        yield folded.last()
 
     async def astream_chunks(
         self, messages: Sequence[Message], params: GenerationParams | None = None
     ) -> AsyncIterator[Message]:
         p = self.resolve_params(params)
-        full, pending = None, ""
-        lc_messages = [to_lc_message(m) for m in messages]
-        async for chunk in self.lc.astream(lc_messages, **_call_kwargs(p)):
-            full = chunk if full is None else full + chunk
-            text = content_text(chunk.content)
-            if text:
-                if pending:
-                    yield Message("assistant", pending)
-                pending = text
-        yield _last_chunk(full, pending)
+        folded = _Folded()
+        async for chunk in self.lc.astream([to_lc_message(m) for m in messages], **_call_kwargs(p)):
+            for piece in folded.add(chunk):
+                yield piece
+        yield folded.last()
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> LangChainChatModel:
         """A copy whose LangChain model has ``tools`` bound (its own ``bind_tools``); a
@@ -138,16 +125,32 @@ def _result(reply: Any) -> ChatResult:
     return ChatResult(message.content, message.tool_calls, usage, finish)
 
 
-def _last_chunk(full: Any, text: str) -> Message:
-    """The closing chunk of a stream: its last text with the tool calls and usage of the
-    whole reply."""
-    if full is None:
-        return Message("assistant", text, metadata={"finish_reason": "stop"})
-    message = from_lc_message(full)
-    calls: list[ToolCall] = message.tool_calls
-    finish = "tool_calls" if calls else "stop"
-    meta = {"finish_reason": finish}
-    return Message("assistant", text, calls, usage=message.usage, metadata=meta)
+class _Folded:
+    """A LangChain message stream folded into agentkit chunks, for the sync and the async
+    stream alike: each text piece is held back until the next one comes, so that the
+    closing chunk carries the last text with the whole reply's tool calls and usage."""
+
+    def __init__(self) -> None:
+        self.full: Any = None  # the LangChain chunks so far, added up
+        self.pending = ""
+
+    def add(self, chunk: Any) -> list[Message]:
+        """Take in one LangChain chunk; returns the held-back piece it releases, if any."""
+        self.full = chunk if self.full is None else self.full + chunk
+        text = content_text(chunk.content)
+        if not text:
+            return []
+        released, self.pending = self.pending, text
+        return [Message("assistant", released)] if released else []
+
+    def last(self) -> Message:
+        """The closing chunk: the last text with the tool calls and usage of the reply."""
+        if self.full is None:
+            return Message("assistant", self.pending, metadata={"finish_reason": "stop"})
+        message = from_lc_message(self.full)
+        calls: list[ToolCall] = message.tool_calls
+        meta = {"finish_reason": "tool_calls" if calls else "stop"}
+        return Message("assistant", self.pending, calls, usage=message.usage, metadata=meta)
 
 
 class LangChainLLM(_LangChainModel):

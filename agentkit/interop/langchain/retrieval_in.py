@@ -15,6 +15,7 @@ import numpy as np
 
 from agentkit.core.errors import UsageError
 from agentkit.interop.langchain.messages import from_lc_document
+from agentkit.interop.naming import LangChainNamed
 from agentkit.retrievers.base import Retriever
 from agentkit.retrievers.document import Document
 
@@ -27,7 +28,7 @@ def _scored(doc: Any, score: float | None = None) -> Document:
     return out
 
 
-class LangChainRetriever(Retriever):
+class LangChainRetriever(LangChainNamed, Retriever):
     """An agentkit retriever running a LangChain ``BaseRetriever``."""
 
     def __init__(self, retriever: Any, k: int = 4) -> None:
@@ -35,10 +36,6 @@ class LangChainRetriever(Retriever):
         if not callable(getattr(retriever, "invoke", None)):
             raise UsageError(f"LangChainRetriever needs a LangChain retriever, got {retriever!r}")
         self.lc = retriever
-
-    @property
-    def name(self) -> str:
-        return f"LangChain({type(self.lc).__name__})"
 
     def _kwargs(self, k: int) -> dict[str, Any]:
         """``{"k": k}`` for a vector-store retriever (it takes ``k`` per call), else none."""
@@ -54,17 +51,13 @@ class LangChainRetriever(Retriever):
         return [_scored(d) for d in docs[: self.k]]
 
 
-class LangChainVectorStoreRetriever(Retriever):
+class LangChainVectorStoreRetriever(LangChainNamed, Retriever):
     """An agentkit retriever searching a LangChain ``VectorStore`` (documents carry the
     store's relevance score); ``add_documents`` adds agentkit documents to it."""
 
     def __init__(self, store: Any, k: int = 4) -> None:
         super().__init__(k)
         self.lc = store
-
-    @property
-    def name(self) -> str:
-        return f"LangChain({type(self.lc).__name__})"
 
     def retrieve(self, query: str, k: int) -> list[Document]:
         try:

@@ -26,21 +26,18 @@ from agentkit.core.config import ConfigLike
 from agentkit.core.errors import UsageError
 from agentkit.core.runnable import Runnable, traced
 from agentkit.interop.llamaindex.documents import from_li_node, to_li_document, to_li_node
+from agentkit.interop.naming import LlamaIndexNamed
 from agentkit.retrievers.base import Retriever
 from agentkit.retrievers.document import Document, as_document
 
 
-class LlamaIndexRetriever(Retriever):
+class LlamaIndexRetriever(LlamaIndexNamed, Retriever):
     """An agentkit retriever running a LlamaIndex retriever (results cut to ``k``; set the
     LlamaIndex retriever's own ``similarity_top_k`` to fetch more)."""
 
     def __init__(self, retriever: Any, k: int = 4) -> None:
         super().__init__(k)
         self.li = retriever
-
-    @property
-    def name(self) -> str:
-        return f"LlamaIndex({type(self.li).__name__})"
 
     def retrieve(self, query: str, k: int) -> list[Document]:
         return [from_li_node(n) for n in self.li.retrieve(query)[:k]]
@@ -51,7 +48,7 @@ class LlamaIndexRetriever(Retriever):
         return [from_li_node(n) for n in (await self.li.aretrieve(input))[: self.k]]
 
 
-class LlamaIndexQueryEngine(Runnable[Any, dict[str, Any]]):
+class LlamaIndexQueryEngine(LlamaIndexNamed, Runnable[Any, dict[str, Any]]):
     """An agentkit node asking a LlamaIndex query engine: a question string (or a dict with
     ``query``/``question``) in, ``{"result", "source_documents"}`` out."""
 
@@ -59,10 +56,6 @@ class LlamaIndexQueryEngine(Runnable[Any, dict[str, Any]]):
 
     def __init__(self, engine: Any) -> None:
         self.li = engine
-
-    @property
-    def name(self) -> str:
-        return f"LlamaIndex({type(self.li).__name__})"
 
     @traced
     def invoke(self, input: Any, config: ConfigLike = None) -> dict[str, Any]:

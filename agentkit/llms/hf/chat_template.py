@@ -16,15 +16,20 @@ Like every generation prompt it ends without a trailing space: the reply's first
 carries its own leading space, as in the training text."""
 
 
-def check_chat_template(tokenizer: Any, chat_template: str | None, model_id: str) -> None:
-    """Raise when neither the tokenizer nor the caller supplies a chat template."""
+PASS_ONE = (
+    "pass one, e.g. HFChatModel(model, chat_template=agentkit.llms.hf.PLAIN_CHAT_TEMPLATE) or "
+    "chat_template=\"{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}"
+    '{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}"'
+)
+
+
+def check_chat_template(
+    tokenizer: Any, chat_template: str | None, model_id: str, fix: str = PASS_ONE
+) -> None:
+    """Raise when neither the tokenizer nor the caller supplies a chat template; the error
+    ends with ``fix``, what the caller should do."""
     if chat_template is None and not getattr(tokenizer, "chat_template", None):
-        raise UsageError(
-            f"model {model_id!r} has no chat template; pass one, e.g. "
-            "HFChatModel(model, chat_template=agentkit.llms.hf.PLAIN_CHAT_TEMPLATE) or "
-            "chat_template=\"{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}"
-            '{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}"'
-        )
+        raise UsageError(f"model {model_id!r} has no chat template; {fix}")
 
 
 def render_prompt(

@@ -55,7 +55,6 @@ if TYPE_CHECKING:
     from agentkit.finetune.registry import AdapterRegistry
     from agentkit.llms.structured import OutputSchema, Strategy
 
-_BIND_KEYS = ("adapter", "tools", "hf_params", "tool_choice", "response_format")
 _TOOL_CHOICES = ("auto", "none", "required")
 
 
@@ -367,20 +366,17 @@ class HFChatModel(BaseChatModel):
 
     # --- bind and specs ---------------------------------------------------------------
 
+    bind_fields = {
+        "adapter": lambda model, adapter: model._adapter_name(adapter),
+        "tools": lambda model, tools: [tool_schema(t) for t in tools or ()],
+        "hf_params": lambda model, extra: {**model.hf_params, **check_hf_params(extra)},
+        "tool_choice": lambda model, choice: _tool_choice(choice),
+        "response_format": lambda model, fmt: _response_format(fmt),
+    }
+
     def _with_params(self, params: Mapping[str, Any]) -> HFChatModel:
-        rest = {k: v for k, v in params.items() if k not in _BIND_KEYS}
-        bound = super()._with_params(rest)
+        bound = super()._with_params(params)
         bound.adapters = dict(self.adapters)
-        if "adapter" in params:
-            bound.adapter = bound._adapter_name(params["adapter"])
-        if "tools" in params:
-            bound.tools = [tool_schema(t) for t in params["tools"] or ()]
-        if "hf_params" in params:
-            bound.hf_params = {**self.hf_params, **check_hf_params(params["hf_params"])}
-        if "tool_choice" in params:
-            bound.tool_choice = _tool_choice(params["tool_choice"])
-        if "response_format" in params:
-            bound.response_format = _response_format(params["response_format"])
         return bound
 
     def to_dict(self) -> dict[str, Any]:
@@ -407,22 +403,24 @@ class HFChatModel(BaseChatModel):
         return data
 
 
+_SPEC_OPTIONS: dict[str, type] = {
+    "adapter": str,
+    "adapters": dict,
+    "device": str,
+    "dtype": str,
+    "load_in_4bit": bool,
+    "chat_template": str,
+    "params": dict,
+    "hf_params": dict,
+    "tools": list,
+    "trust_remote_code": bool,
+    "tool_choice": str,
+    "response_format": dict,
+}
+
+
 def _build(ctx: spec.SpecContext) -> HFChatModel:
-    model = HFChatModel(
-        ctx.get("model", str),
-        adapter=ctx.get("adapter", str, None),
-        adapters=ctx.get("adapters", dict, None),
-        device=ctx.get("device", str, None),
-        dtype=ctx.get("dtype", str, None),
-        load_in_4bit=ctx.get("load_in_4bit", bool, False),
-        chat_template=ctx.get("chat_template", str, None),
-        params=ctx.get("params", dict, None),
-        hf_params=ctx.get("hf_params", dict, None),
-        tools=ctx.get("tools", list, None),
-        trust_remote_code=ctx.get("trust_remote_code", bool, False),
-        tool_choice=ctx.get("tool_choice", str, None),
-        response_format=ctx.get("response_format", dict, None),
-    )
+    model = HFChatModel(ctx.get("model", str), **ctx.options(_SPEC_OPTIONS))
     return model.merge() if ctx.get("merge", bool, False) else model
 
 

@@ -30,13 +30,10 @@ from agentkit.llms.openai_compat.wire import (
 from agentkit.llms.params import GenerationParams
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
-
     from agentkit.llms.structured import OutputSchema, Strategy
 
 OPENAI_URL = "https://api.openai.com/v1"
 OLLAMA_URL = "http://localhost:11434/v1"
-_BIND_KEYS = ("tools", "tool_choice", "response_format")
 
 
 def _env(name: str) -> str | None:
@@ -239,18 +236,11 @@ class OpenAICompatModel(BaseChatModel):
 
     # --- bind, spec -------------------------------------------------------------------
 
-    def _with_params(self, params: Mapping[str, Any]) -> Self:
-        """``bind`` accepts generation params plus ``tools``, ``tool_choice`` and
-        ``response_format``."""
-        gen = {k: v for k, v in params.items() if k not in _BIND_KEYS}
-        bound = super()._with_params(gen)
-        if "tools" in params:
-            bound.tools = [tool_to_wire(t) for t in params["tools"] or ()]
-        if "tool_choice" in params:
-            bound.tool_choice = tool_choice_to_wire(params["tool_choice"])
-        if "response_format" in params:
-            bound.response_format = response_format_to_wire(params["response_format"])
-        return bound
+    bind_fields = {  # ``bind`` accepts generation params plus these
+        "tools": lambda model, tools: [tool_to_wire(t) for t in tools or ()],
+        "tool_choice": lambda model, choice: tool_choice_to_wire(choice),
+        "response_format": lambda model, fmt: response_format_to_wire(fmt),
+    }
 
     def to_dict(self) -> dict[str, Any]:
         endpoint = self._transport.endpoint

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from agentkit.core.config import ConfigLike, ensure_config
+from agentkit.core.config import ConfigLike, RunConfig
 from agentkit.core.errors import ModelOutputError, UsageError
 from agentkit.core.runnable import Runnable
 from agentkit.llms.messages import ChatResult, Message, to_messages
@@ -91,21 +91,14 @@ class StructuredOutput(Runnable[Any, Any]):
             raise out
         return out
 
-    def batch(
-        self,
-        inputs: Sequence[Any],
-        config: ConfigLike = None,
-        *,
-        max_concurrency: int | None = None,
-        return_exceptions: bool = False,
-    ) -> list[Any]:
-        """All inputs in one ``generate_batch`` call per attempt (true batching on HF)."""
-        cfg = ensure_config(config)
+    def _batch_natively(
+        self, inputs: Sequence[Any], cfg: RunConfig, limit: int | None, return_exceptions: bool
+    ) -> list[Any] | None:
+        """``batch`` sends all inputs in one ``generate_batch`` call per attempt (true
+        batching on HF); with a timeout, tracers or events, one by one."""
         if cfg.timeout is not None or cfg.tracers or cfg.events is not None:
-            return super().batch(
-                inputs, cfg, max_concurrency=max_concurrency, return_exceptions=return_exceptions
-            )
-        outputs = self._answer([to_messages(item) for item in inputs], max_concurrency)
+            return None
+        outputs = self._answer([to_messages(item) for item in inputs], limit)
         if not return_exceptions:
             for out in outputs:
                 if isinstance(out, Exception):

@@ -21,7 +21,7 @@ import numpy as np
 
 from agentkit.core import spec
 from agentkit.core.errors import UsageError
-from agentkit.retrievers.base import Embedder
+from agentkit.retrievers.base import BaseEmbedder, Embedder
 from agentkit.retrievers.embeddings.cache_writer import CacheWriter, writer_for
 
 _CHUNK = 500  # parameters per IN (...) query, below every SQLite build's limit
@@ -42,7 +42,7 @@ def default_cache_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "agentkit"
 
 
-class CachedEmbedder:
+class CachedEmbedder(BaseEmbedder):
     """Wraps an :class:`Embedder` with a persistent cache shared by every instance and process
     using the same ``cache_dir``. ``hits`` counts texts answered from the cache, ``misses``
     the texts that were embedded. Call :meth:`flush` to wait until new rows are on disk
@@ -93,14 +93,6 @@ class CachedEmbedder:
             conn.commit()
             self._conn = conn
         return self._conn
-
-    def embed_query(self, text: str) -> list[float]:
-        """LangChain's spelling: the vector of one text, as floats."""
-        return [float(x) for x in self.embed_batch([text])[0]]
-
-    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        """LangChain's spelling of :meth:`embed_batch`, as lists of floats."""
-        return [[float(x) for x in row] for row in self.embed_batch(texts)]
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         if isinstance(texts, str):

@@ -13,6 +13,7 @@ import numpy as np
 
 from agentkit.core import spec
 from agentkit.core.errors import UsageError
+from agentkit.retrievers.base import BaseEmbedder
 
 _WORD = re.compile(r"\w+")
 
@@ -24,7 +25,7 @@ def _bucket(token: str, dimension: int) -> tuple[int, float]:
     return value % dimension, (1.0 if (value >> 63) == 0 else -1.0)
 
 
-class HashingEmbedder:
+class HashingEmbedder(BaseEmbedder):
     """Hashes lower-cased words and word bigrams into ``dimension`` signed buckets.
 
     Texts sharing words get similar vectors, so it behaves like a (weak) real embedder in
@@ -46,14 +47,6 @@ class HashingEmbedder:
     @property
     def dimension(self) -> int:
         return self._dimension
-
-    def embed_query(self, text: str) -> list[float]:
-        """LangChain's spelling: the vector of one text, as floats."""
-        return [float(x) for x in self.embed_batch([text])[0]]
-
-    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        """LangChain's spelling of :meth:`embed_batch`, as lists of floats."""
-        return [[float(x) for x in row] for row in self.embed_batch(texts)]
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         if isinstance(texts, str):

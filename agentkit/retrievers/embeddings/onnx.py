@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,10 +91,8 @@ class OnnxEncoder:
                         f"({e}; before re-export: {first}). Delete that folder, or use "
                         "backend='torch'"
                     ) from e
-            tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
-            tokenizer.no_padding()
-            tokenizer.enable_truncation(self.layout["max_seq_length"])
-            self._tokenizer, self._session = tokenizer, session
+            self._tokenizer = fast_tokenizer(Tokenizer, self.folder, self.layout)
+            self._session = session
 
     def _open(self, onnxruntime: Any, path: Path) -> Any:
         options = onnxruntime.SessionOptions()
@@ -107,30 +105,56 @@ class OnnxEncoder:
     def encode(self, texts: Sequence[str], batch_size: int, normalize: bool) -> np.ndarray:
         """float32 ``(len(texts), dimension)``; rows in the order of ``texts``."""
         self.load()
-        encodings = self._tokenizer.encode_batch(list(texts))
-        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64)
-        order = np.argsort(lengths, kind="stable")
-        out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for rows in _batches(order, lengths, batch_size):
-            width = int(lengths[rows].max())
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            types = np.zeros((len(rows), width), dtype=np.int64)
-            for i, row in enumerate(rows):
-                encoding = encodings[row]
-                n = len(encoding.ids)
-                ids[i, :n] = encoding.ids
-                mask[i, :n] = 1
-                types[i, :n] = encoding.type_ids
+
+        def run(ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
             feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-            out[rows] = self._session.run(None, feeds)[0]
-        if normalize:
-            norms = np.linalg.norm(out, axis=1, keepdims=True)
-            out /= np.maximum(norms, 1e-12)
-        return out
+            return np.asarray(self._session.run(None, feeds)[0])
+
+        return encode_sorted(self._tokenizer, texts, batch_size, self.dimension, normalize, run)
 
     def __repr__(self) -> str:
         return f"OnnxEncoder({str(self.folder)!r}, variant={self.variant!r})"
+
+
+def fast_tokenizer(tokenizer_class: Any, folder: Path, layout: dict[str, Any]) -> Any:
+    """The model folder's Rust tokenizer, unpadded, truncating at its max sequence length."""
+    tokenizer = tokenizer_class.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(layout["max_seq_length"])
+    return tokenizer
+
+
+def encode_sorted(
+    tokenizer: Any,
+    texts: Sequence[str],
+    batch_size: int,
+    dimension: int,
+    normalize: bool,
+    run: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """Tokenise ``texts`` once, sort them by token count and call ``run(ids, mask,
+    type_ids)`` (int64 arrays, padded to each batch's longest text) per batch of
+    :func:`_batches`; float32 ``(len(texts), dimension)`` in the order of ``texts``."""
+    encodings = tokenizer.encode_batch(list(texts))
+    lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64)
+    order = np.argsort(lengths, kind="stable")
+    out = np.empty((len(texts), dimension), dtype=np.float32)
+    for rows in _batches(order, lengths, batch_size):
+        width = int(lengths[rows].max())
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        types = np.zeros((len(rows), width), dtype=np.int64)
+        for i, row in enumerate(rows):
+            encoding = encodings[row]
+            n = len(encoding.ids)
+            ids[i, :n] = encoding.ids
+            mask[i, :n] = 1
+            types[i, :n] = encoding.type_ids
+        out[rows] = run(ids, mask, types)
+    if normalize:
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        out /= np.maximum(norms, 1e-12)
+    return out
 
 
 def _batches(order: np.ndarray, lengths: np.ndarray, most: int) -> list[np.ndarray]:

@@ -164,7 +164,7 @@ def _locked(folder: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _import_auto_model() -> Any:
+def import_auto_model() -> Any:
     """``transformers.AutoModel``. A first import of transformers running in another thread
     at the same moment (a reader loading while the first query exports) can make the lazy
     module answer ImportError for a moment: wait and try again; only a package that is
@@ -190,7 +190,7 @@ def _export(folder: Path, layout: dict[str, Any], out: Path) -> None:
         import torch
     except ImportError as e:
         raise missing_dependency("torch", "retrieval", "exporting to ONNX") from e
-    AutoModel = _import_auto_model()
+    AutoModel = import_auto_model()
     import warnings
 
     model = AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()

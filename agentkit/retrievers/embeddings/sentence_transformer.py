@@ -8,7 +8,6 @@ installed (see :mod:`agentkit.retrievers.embeddings.backend`), torch otherwise a
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,12 +16,19 @@ import numpy as np
 
 from agentkit.core import spec
 from agentkit.core.errors import UsageError, missing_dependency
+from agentkit.retrievers.base import BaseEmbedder
 from agentkit.retrievers.embeddings.backend import BACKENDS, check_backend, choose_backend
-from agentkit.retrievers.st_loading import load_st, resolve_local
+from agentkit.retrievers.st_loading import LocalModel, ModelKind
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
 _DEFAULT_DIMENSION = 384
+_KIND = ModelKind(
+    "SentenceTransformer",
+    "embedding model",
+    "embedding",
+    "Pass a local model folder or use the bundled default (model=None)",
+)
 
 
 def bundled_model_path() -> str:
@@ -53,7 +59,7 @@ def _fingerprinted(name: str, path: str) -> str:
     return f"{name}@{digest.hexdigest()[:12]}"
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(BaseEmbedder):
     """Embeds texts with a sentence-transformers model, in batches, on CUDA when present.
 
     Args:
@@ -90,24 +96,14 @@ class SentenceTransformerEmbedder:
         self.normalize = normalize
         self.allow_download = allow_download
         self._default = model is None or model in _DEFAULT_ALIASES
-        self._path = (
-            bundled_model_path()
-            if self._default
-            else resolve_local(
-                str(model),
-                allow_download,
-                "embedding model",
-                "Pass a local model folder, use the bundled default (model=None)",
-            )
-        )
-        self._st: Any = None
-        self._lock = threading.Lock()
+        name, path = (DEFAULT_MODEL, bundled_model_path()) if self._default else (str(model), None)
+        self._st = LocalModel(_KIND, name, allow_download, self._st_options, path)
         self.backend, self.cache_dir, self.threads = backend, cache_dir, threads
         self.engine = choose_backend(backend, device)
         self._onnx = self._onnx_encoder() if self.engine != "torch" else None
         if self._onnx is None:
             self.engine = "torch"
-        model_id = DEFAULT_MODEL if self._default else _fingerprinted(str(model), self._path)
+        model_id = DEFAULT_MODEL if self._default else _fingerprinted(str(model), self._st.path)
         self._model_id = model_id + ("#int8" if self.engine == "onnx-int8" else "")
 
     def _onnx_encoder(self) -> Any:
@@ -116,14 +112,18 @@ class SentenceTransformerEmbedder:
         from agentkit.retrievers.embeddings.cached import default_cache_dir
         from agentkit.retrievers.embeddings.onnx import OnnxEncoder
 
-        folder = Path(self._path)
+        folder = Path(self._st.path)
         try:
             if not folder.is_dir():
                 raise UsageError(
-                    f"the ONNX backend needs a local model folder, not {self._path!r}; use "
+                    f"the ONNX backend needs a local model folder, not {self._st.path!r}; use "
                     "backend='torch'"
                 )
             cache = Path(self.cache_dir) if self.cache_dir is not None else default_cache_dir()
+            if self.engine == "torch-bf16":
+                from agentkit.retrievers.embeddings.bf16 import bf16_encoder
+
+                return bf16_encoder(folder, cache.expanduser(), self.threads)
             variant = "int8" if self.engine == "onnx-int8" else "fp32"
             return OnnxEncoder(folder, variant, cache.expanduser(), self.threads)
         except UsageError:
@@ -139,45 +139,23 @@ class SentenceTransformerEmbedder:
 
     @property
     def dimension(self) -> int:
-        if self._default and self._st is None:
+        if self._default and not self._st.loaded:
             return _DEFAULT_DIMENSION
         if self._onnx is not None:
             return int(self._onnx.dimension)
-        model = self._load()
+        model = self._st.get()
         getter = getattr(model, "get_embedding_dimension", None) or (
             model.get_sentence_embedding_dimension
         )
         return int(getter())
 
-    def _load(self) -> Any:
-        with self._lock:
-            if self._st is None:
-                self._st = self._build()
-            return self._st
-
-    def _build(self) -> Any:
+    def _st_options(self) -> dict[str, Any]:
+        """sentence-transformers' options, on first use: CUDA when present, else the CPU."""
         try:
             import torch
         except ImportError as e:
             raise missing_dependency("sentence-transformers", "retrieval", "embedding") from e
-        return load_st(
-            "SentenceTransformer",
-            self._path,
-            model=self.model_id,
-            what="embedding model",
-            feature="embedding",
-            advice="Pass a local model folder or use the bundled default (model=None)",
-            allow_download=self.allow_download,
-            device=self.device or ("cuda" if torch.cuda.is_available() else "cpu"),
-        )
-
-    def embed_query(self, text: str) -> list[float]:
-        """LangChain's spelling: the vector of one text, as floats."""
-        return [float(x) for x in self.embed_batch([text])[0]]
-
-    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        """LangChain's spelling of :meth:`embed_batch`, as lists of floats."""
-        return [[float(x) for x in row] for row in self.embed_batch(texts)]
+        return {"device": self.device or ("cuda" if torch.cuda.is_available() else "cpu")}
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         if isinstance(texts, str):
@@ -186,7 +164,7 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if self._onnx is not None:
             return np.asarray(self._onnx.encode(texts, self.batch_size, self.normalize))
-        model = self._load()
+        model = self._st.get()
         vectors = model.encode(
             list(texts),
             batch_size=self.batch_size,

@@ -6,11 +6,10 @@ import contextlib
 import hashlib
 import json
 import os
-import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from agentkit.core.errors import UsageError
 from agentkit.retrievers.base import Embedder, VectorStore
@@ -24,10 +23,12 @@ from agentkit.retrievers.ingest.manifest import (
     store_path,
     write_manifest,
 )
+from agentkit.retrievers.ingest.prepare import Preparer, prepare_locally
+from agentkit.retrievers.ingest.progress import ingest_progress
 from agentkit.retrievers.ingest.report import IngestReport
 from agentkit.retrievers.ingest.run import IngestRun
 from agentkit.retrievers.ingest.sidecar import sync_bm25
-from agentkit.retrievers.loaders import DEFAULT_MAX_BYTES, DirectoryLoader, Loader
+from agentkit.retrievers.loaders import DirectoryLoader, FileOptions
 from agentkit.retrievers.splitters import RecursiveSplitter, Splitter
 
 Paths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
@@ -48,10 +49,13 @@ class Ingestor:
         commit_every / commit_seconds: save after this many processed files or seconds.
         batch_size: texts per ``embed_batch`` call.
         progress: show a progress bar; ``None`` shows it when stderr is a terminal.
-        glob, exclude, max_bytes, loaders, include_hidden: file selection and loaders,
-            as for :class:`~agentkit.retrievers.loaders.DirectoryLoader`.
-        follow_symlinks: also index files that symbolic links point to outside the
-            ingested paths (by default they are skipped and listed in the report).
+        prepare: how files are read and split (a ``Preparer``, see ``ingest/prepare.py``):
+            by default here, one after another; ``agentkit.scale`` passes Ray tasks.
+        files: the file selection and loaders (``glob``, ``exclude``, ``max_bytes``,
+            ``loaders``, ``include_hidden``, ``follow_symlinks``), as for
+            :class:`~agentkit.retrievers.loaders.DirectoryLoader`, which is made with them
+            for each ingested path. ``follow_symlinks=True`` also indexes files that links
+            point to outside the ingested paths (by default they are skipped and reported).
     """
 
     def __init__(
@@ -65,13 +69,15 @@ class Ingestor:
         commit_seconds: float = 60.0,
         batch_size: int = 64,
         progress: bool | None = None,
-        glob: str = "**/*",
-        exclude: Sequence[str] = (),
-        max_bytes: int = DEFAULT_MAX_BYTES,
-        loaders: Mapping[str, Loader] | None = None,
-        include_hidden: bool = False,
-        follow_symlinks: bool = False,
+        prepare: Preparer = prepare_locally,
+        **files: Unpack[FileOptions],
     ) -> None:
+        unknown = sorted(set(files) - FileOptions.__optional_keys__)
+        if unknown:
+            raise UsageError(
+                f"Ingestor got unknown options {unknown}; its file options are "
+                f"{sorted(FileOptions.__optional_keys__)}"
+            )
         for name, value in (("commit_every", commit_every), ("batch_size", batch_size)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise UsageError(f"{name} must be a positive integer, got {value!r}")
@@ -92,14 +98,13 @@ class Ingestor:
         self.commit_every, self.commit_seconds = commit_every, float(commit_seconds)
         self.batch_size = batch_size
         self.progress = progress
-        self.glob, self.exclude, self.max_bytes = glob, tuple(exclude), max_bytes
-        self.loaders, self.include_hidden = loaders, include_hidden
-        self.follow_symlinks = follow_symlinks
+        self.file_options = files
+        self.prepare = prepare
         self.store: VectorStore | None = None
 
     def pipeline(self) -> str:
         """Fingerprint of the loaders and splitter: chunks made otherwise are re-made."""
-        loader = self._loader(Path("."), "**/*")
+        loader = self._loader(Path("."), None)
         described = {
             "splitter": _describe(self.splitter),
             "loaders": {ext: repr(lo) for ext, lo in sorted(loader.loaders.items())},
@@ -109,7 +114,7 @@ class Ingestor:
     def ingest(self, paths: Paths, glob: str | None = None) -> IngestReport:
         """Bring the index in step with ``paths`` (files or folders); returns the report."""
         started = time.perf_counter()
-        roots, files, skipped = self._select(paths, glob or self.glob)
+        roots, files, skipped = self._select(paths, glob or None)
         report = IngestReport()
         with self._locked():
             manifest = read_manifest(self.index_dir)
@@ -130,9 +135,11 @@ class Ingestor:
             run.check_sources(files)
             for path, source, reason in skipped:
                 run.skip(path, source, reason)
-            with _progress_bar(self.progress, len(files)) as advance:
-                for path, source, loader in files:
-                    run.process(path, source, loader)
+            tasks = [(p, s, lo, run.stored_hash(p, s)) for p, s, lo in files]
+            with ingest_progress(self.progress, len(files)) as advance:
+                prepared = self.prepare(tasks, self.splitter)
+                for (path, source, _), done in zip(files, prepared, strict=True):
+                    run.apply(path, source, done)
                     advance(source)
                     if run.due(self.commit_every, self.commit_seconds):
                         run.commit()
@@ -148,18 +155,16 @@ class Ingestor:
             write_manifest(self.index_dir, self.embedder, store)
         store.save(str(store_path(self.index_dir)))
 
-    def _loader(self, root: Path, glob: str) -> DirectoryLoader:
-        return DirectoryLoader(
-            root,
-            glob,
-            self.exclude,
-            self.max_bytes,
-            self.loaders,
-            self.include_hidden,
-            self.follow_symlinks,
-        )
+    def _loader(self, root: Path, glob: str | None) -> DirectoryLoader:
+        """The loader of one ingested path: the file options, ``glob`` (when given) first."""
+        options = self.file_options.copy()
+        if glob is not None:
+            options["glob"] = glob
+        return DirectoryLoader(root, **options)
 
-    def _select(self, paths: Paths, glob: str) -> tuple[list[Path], list[Selected], list[Skipped]]:
+    def _select(
+        self, paths: Paths, glob: str | None
+    ) -> tuple[list[Path], list[Selected], list[Skipped]]:
         items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
         if not items:
             raise UsageError("ingest() needs at least one file or folder path")
@@ -234,33 +239,3 @@ def _describe(component: Any) -> Any:
         return to_dict() if to_dict is not None else repr(component)
     except UsageError:
         return repr(component)
-
-
-@contextlib.contextmanager
-def _progress_bar(enabled: bool | None, total: int) -> Iterator[Callable[[str], None]]:
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled:
-        yield lambda source: None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    columns = (
-        TextColumn("ingesting"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[source]}", style="dim"),
-    )
-    with Progress(*columns, console=Console(stderr=True)) as bar:
-        task = bar.add_task("ingest", total=total, source="")
-        yield lambda source: bar.update(task, advance=1, source=source[-60:])

@@ -47,8 +47,15 @@ def _torch() -> type:
     return TorchStore
 
 
+def _ivfpq() -> type:
+    from agentkit.retrievers.vectorstores.ivfpq import IVFPQStore
+
+    return IVFPQStore
+
+
 STORE_CLASSES["agentkit.retrievers.vectorstores.faiss_store:FaissStore"] = _faiss
 STORE_CLASSES["agentkit.retrievers.vectorstores.torch_store:TorchStore"] = _torch
+STORE_CLASSES["agentkit.retrievers.vectorstores.ivfpq:IVFPQStore"] = _ivfpq
 
 
 def store_name(cls: type) -> str:

@@ -12,7 +12,6 @@ it saves.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 from agentkit.core.errors import UsageError
 from agentkit.retrievers.base import Embedder, VectorStore
 from agentkit.retrievers.document import Document
+from agentkit.retrievers.ingest.prepare import Prepared
 from agentkit.retrievers.ingest.report import IngestReport
-from agentkit.retrievers.loaders import DirectoryLoader, UnreadableFileError
-from agentkit.retrievers.loaders.base import encoding_note
+from agentkit.retrievers.loaders import DirectoryLoader
 from agentkit.retrievers.splitters import Splitter
 
 if TYPE_CHECKING:
@@ -116,29 +115,30 @@ class IngestRun:
                 )
             self.moved.add(other)
 
-    def process(self, path: Path, source: str, loader: DirectoryLoader) -> None:
+    def stored_hash(self, path: Path, source: str) -> str | None:
+        """The file hash stored for ``path`` as ``source`` by this pipeline: a file whose
+        bytes still hash to it is unchanged (``None``: nothing comparable is stored)."""
+        old = self.files.get(str(path))
+        if old is None or (old.pipeline, old.source) != (self.pipeline, source):
+            return None
+        return old.file_hash
+
+    def apply(self, path: Path, source: str, prepared: Prepared) -> None:
+        """Bring the store in step with one file read by :func:`prepare_file`."""
         key, report = str(path), self.report
         self.since_commit += 1
         old = self.files.get(key)
-        try:
-            data = loader.read(path, source)
-            file_hash = hashlib.sha256(data).hexdigest()
-            if old is not None and (old.file_hash, old.pipeline, old.source) == (
-                file_hash,
-                self.pipeline,
-                source,
-            ):
-                report.files_unchanged.append(source)
-                report.chunks_unchanged += len(old.chunks)
-                return
-            documents = loader.parse(path, source, data)
-        except UnreadableFileError as e:
-            self.skip(path, source, e.reason)
+        if prepared.skipped is not None:
+            self.skip(path, source, prepared.skipped)
             return
-        note = encoding_note(documents)
-        if note:
-            report.notes.append((source, note))
-        chunks = self.splitter.split(documents)
+        if prepared.chunks is None:
+            assert old is not None
+            report.files_unchanged.append(source)
+            report.chunks_unchanged += len(old.chunks)
+            return
+        if prepared.note:
+            report.notes.append((source, prepared.note))
+        chunks, file_hash = prepared.chunks, prepared.file_hash
         for chunk in chunks:
             chunk.metadata.update(
                 path=key, file_hash=file_hash, content_hash=chunk.hash, pipeline=self.pipeline

@@ -15,6 +15,7 @@ from agentkit.retrievers.loaders.base import (
 from agentkit.retrievers.loaders.directory import (
     DEFAULT_LOADERS,
     DirectoryLoader,
+    FileOptions,
     load_documents,
     load_file,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "CSVLoader",
     "DirectoryLoader",
+    "FileOptions",
     "HTMLLoader",
     "JSONLLoader",
     "LoadReport",

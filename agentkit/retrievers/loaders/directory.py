@@ -16,6 +16,7 @@ import os
 import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TypedDict
 
 from agentkit.core.errors import UsageError
 from agentkit.retrievers.document import Document
@@ -49,6 +50,18 @@ DEFAULT_LOADERS: Mapping[str, Loader] = {
     ".ndjson": JSONLLoader(),
 }
 FALLBACK_LOADER: Loader = TextLoader()
+
+
+class FileOptions(TypedDict, total=False):
+    """A :class:`DirectoryLoader`'s file selection and loaders, as keywords: what an
+    :class:`~agentkit.retrievers.ingest.Ingestor` passes on to the loader of each path."""
+
+    glob: str
+    exclude: Sequence[str]
+    max_bytes: int
+    loaders: Mapping[str, Loader] | None
+    include_hidden: bool
+    follow_symlinks: bool
 
 
 class DirectoryLoader:
