@@ -12,7 +12,6 @@ spin while idle, so they leave the cores to loading and splitting between batche
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -60,8 +59,7 @@ class OnnxEncoder:
         self.layout = model_layout(folder)
         self.threads = threads or default_threads()
         self.exported = False  # whether loading had to export (tests check reuse)
-        config = json.loads((folder / "config.json").read_text())
-        self.dimension = int(config["hidden_size"])
+        self.dimension = int(self.layout["dimension"])
         self._session: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()

@@ -37,8 +37,9 @@ INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 def model_layout(folder: Path) -> dict[str, Any]:
     """What the ONNX path needs from a sentence-transformers folder: ``pooling``
-    (``"mean"``/``"cls"``), ``normalize`` and ``max_seq_length``. A UsageError for a model
-    whose modules the ONNX path does not reproduce (dense layers, other poolings)."""
+    (``"mean"``/``"cls"``), ``normalize``, ``max_seq_length`` and ``dimension``. A
+    UsageError for a model whose modules the ONNX path does not reproduce (dense layers,
+    other poolings)."""
     modules_file = folder / "modules.json"
     if not (folder / "tokenizer.json").is_file() or not (folder / "config.json").is_file():
         raise UsageError(
@@ -75,6 +76,7 @@ def model_layout(folder: Path) -> dict[str, Any]:
         "pooling": pooling,
         "normalize": "Normalize" in kinds,
         "max_seq_length": int(max_len or 512),
+        "dimension": int(json.loads((folder / "config.json").read_text())["hidden_size"]),
     }
 
 

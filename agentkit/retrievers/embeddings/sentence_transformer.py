@@ -69,8 +69,9 @@ class SentenceTransformerEmbedder(BaseEmbedder):
         batch_size: texts per forward pass.
         normalize: L2-normalise the vectors (the :class:`Embedder` contract expects it).
         allow_download: let a hub id not in the local cache be downloaded.
-        backend: ``"auto"`` (ONNX Runtime fp32 on the CPU when installed, else torch),
-            ``"torch"``, ``"onnx"`` or ``"onnx-int8"`` (its vectors differ: its
+        backend: ``"auto"`` (on the CPU: torch bf16 batches where the CPU has native
+            bf16, else ONNX Runtime fp32, when installed; else torch), ``"torch"``,
+            ``"torch-bf16"``, ``"onnx"`` or ``"onnx-int8"`` (its vectors differ: its
             ``model_id`` ends with ``#int8``); ``$AGENTKIT_EMBED_BACKEND`` overrides auto.
         cache_dir: where the ONNX export is cached (default: the agentkit cache).
         threads: ONNX Runtime threads (default: ``$AGENTKIT_EMBED_THREADS`` or all cores).
