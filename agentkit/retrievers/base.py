@@ -76,10 +76,22 @@ class BaseEmbedder(ABC):
         """LangChain's spelling of :meth:`embed_batch`, as lists of floats."""
         return [[float(x) for x in row] for row in self.embed_batch(texts)]
 
+    def embed_search_query(self, text: str) -> np.ndarray:
+        """The vector a search uses for the query ``text`` (shape ``(dimension,)``): by
+        default its document vector; an embedder with a cheaper query path overrides it."""
+        return self.embed_batch([text])[0]
+
 
 def embed_one(embedder: Embedder, text: str) -> np.ndarray:
     """The vector of one text (shape ``(dimension,)``)."""
     return embedder.embed_batch([text])[0]
+
+
+def query_vector(embedder: Embedder, text: str) -> np.ndarray:
+    """The vector a search uses for ``text``: the embedder's ``embed_search_query`` where it
+    has one (a :class:`BaseEmbedder`), else its document vector."""
+    method = getattr(embedder, "embed_search_query", None)
+    return method(text) if callable(method) else embed_one(embedder, text)
 
 
 @runtime_checkable

@@ -7,7 +7,7 @@ from typing import Any
 
 from agentkit.core import spec
 from agentkit.core.errors import SpecError, UsageError
-from agentkit.retrievers.base import Embedder, Filter, Hit, Retriever, VectorStore, embed_one
+from agentkit.retrievers.base import Embedder, Filter, Hit, Retriever, VectorStore, query_vector
 from agentkit.retrievers.document import Document, as_document
 
 SEARCH_TYPES = ("similarity", "mmr")
@@ -52,7 +52,7 @@ class VectorRetriever(Retriever):
         self.search_type, self.fetch_k, self.lambda_mult = search_type, fetch_k, lambda_mult
 
     def retrieve(self, query: str, k: int) -> list[Document]:
-        vector = embed_one(self.embedder, query)
+        vector = query_vector(self.embedder, query)
         if self.search_type == "mmr":
             hits = self.store.mmr_search(  # type: ignore[attr-defined]
                 vector,

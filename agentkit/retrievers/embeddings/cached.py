@@ -21,7 +21,7 @@ import numpy as np
 
 from agentkit.core import spec
 from agentkit.core.errors import UsageError
-from agentkit.retrievers.base import BaseEmbedder, Embedder
+from agentkit.retrievers.base import BaseEmbedder, Embedder, query_vector
 from agentkit.retrievers.embeddings.cache_writer import CacheWriter, writer_for
 
 _CHUNK = 500  # parameters per IN (...) query, below every SQLite build's limit
@@ -112,6 +112,29 @@ class CachedEmbedder(BaseEmbedder):
                 while len(self._recent) > RECENT:
                     self._recent.popitem(last=False)
         return out
+
+    def embed_search_query(self, text: str) -> np.ndarray:
+        """A query's vector. When the inner embedder has its own query path (its
+        ``query_model_id`` differs from ``model_id``, e.g. int8 query vectors), recent
+        queries are kept in memory and never written to the cache file (it holds document
+        vectors); otherwise this is the cached document vector."""
+        query_id = getattr(self.inner, "query_model_id", self.model_id)
+        if query_id == self.model_id:
+            return self.embed_batch([text])[0]
+        key = (query_id, text)
+        with self._lock:
+            recent = self._recent.get(key)
+            if recent is not None:
+                self._recent.move_to_end(key)
+                self.hits += 1
+                return recent.copy()
+        vector = np.asarray(query_vector(self.inner, text), dtype=np.float32)
+        with self._lock:
+            self.misses += 1
+            self._recent[key] = vector.copy()
+            while len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
+        return vector
 
     def _embed(self, model_id: str, texts: Sequence[str]) -> np.ndarray:
         keys = [hashlib.sha256(t.encode("utf-8")).digest() for t in texts]
