@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -68,7 +69,15 @@ def app_url(tmp_path: Path) -> Iterator[str]:
         "--server.fileWatcherType", "none",
         "--", "--chain", "tests.app.fixtures:fake_rag_chain", "--runs", str(tmp_path / "runs"),
     ]  # fmt: skip
-    log = (tmp_path / "streamlit.log").open("wb")
+    with served(command, env, port, tmp_path / "streamlit.log") as url:
+        yield url
+
+
+@contextmanager
+def served(command: list[str], env: dict[str, str], port: int, log_path: Path) -> Iterator[str]:
+    """Run ``command`` (a Streamlit server on 127.0.0.1:``port``), logging to ``log_path``;
+    yields its URL once healthy and stops it (terminate, then kill) on exit."""
+    log = log_path.open("wb")
     proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -6,7 +6,6 @@ index and a bad model choice. Each test starts ``streamlit run`` with the comman
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, wait_healthy
+from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, served
 
 pytestmark = pytest.mark.slow
 
@@ -36,20 +35,8 @@ def running_app(tmp_path: Path, *args: str) -> Iterator[str]:
     command = streamlit_command(settings.to_args(), port, headless=True)
     split = command.index("--")
     command[split:split] = ["--server.fileWatcherType", "none"]
-    log = (tmp_path / f"streamlit-{port}.log").open("wb")
-    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc)
+    with served(command, env, port, tmp_path / f"streamlit-{port}.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.fixture

@@ -13,13 +13,10 @@ from agentkit.core.errors import UsageError
 from agentkit.retrievers.embeddings import SentenceTransformerEmbedder, bundled_model_path
 from agentkit.retrievers.embeddings import backend as backends
 from agentkit.retrievers.embeddings.bf16 import SMALL_CALL, Bf16Encoder
+from tests.retrievers.test_onnx_embedder import TEXTS as ONNX_TEXTS
 
 TEXTS = [
-    "A cat sits on the mat.",
-    "",
-    "Interest rates rose again in the third quarter, the central bank said on Tuesday.",
-    "Mitochondria " * 400,  # longer than the 256-token window: truncated like torch
-    "Ünïcödé and emoji 🚀 text; numbers 3.14159 and symbols <>&",
+    *ONNX_TEXTS,
     "\x00\x01 control characters \u202e reversed",
     "short",
     "Protein folding is studied with molecular dynamics simulations.",
