@@ -24,7 +24,7 @@ import time
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict, Unpack
 
 from agentkit.agents.checkpoint import SQLiteCheckpointer
 from agentkit.agents.durable import Durable, RunPaused, encode_state, io
@@ -49,11 +49,21 @@ from agentkit.core.events import AgentStep
 from agentkit.core.flow import Call, Emit, Flow, FlowGen, Gather, arun_flow, run_flow
 from agentkit.core.graph import Graph
 from agentkit.core.messages import Message, assistant, user
+from agentkit.core.options import check_options
 from agentkit.core.runnable import Runnable
 from agentkit.memory.protocol import Memory
 from agentkit.tools import ToolRunner
 
 EARLY_STOPPING = ("force", "generate")
+
+
+class ResumeOptions(TypedDict, total=False):
+    """The keyword options of :meth:`Agent.resume` and :meth:`Agent.aresume`."""
+
+    value: Any
+    """The answer to the run's pending :func:`~agentkit.agents.interrupt`."""
+    config: ConfigLike
+    """The config of the resumed run (tracers, events, ...)."""
 
 
 @dataclass
@@ -263,32 +273,29 @@ class Agent(Flow[Any, dict[str, Any]]):
         return AgentResult(output=output, steps=run.steps, stopped_reason=stopped)
 
     def resume(
-        self,
-        thread_id: str,
-        decision: Decision | None = None,
-        *,
-        value: Any = NO_VALUE,
-        config: ConfigLike = None,
+        self, thread_id: str, decision: Decision | None = None, **options: Unpack[ResumeOptions]
     ) -> dict[str, Any]:
         """Continue the durable run ``thread_id`` after a pause, a crash or a restart.
 
         ``decision`` answers a pending tool call (:func:`approve`, :func:`reject`,
-        :func:`edit`); ``value`` answers an :func:`interrupt`. A finished thread returns its
-        stored result. Needs the agent's ``checkpointer``.
+        :func:`edit`); ``value=`` answers an :func:`interrupt` (see :class:`ResumeOptions`).
+        A finished thread returns its stored result. Needs the agent's ``checkpointer``.
         """
-        return run_flow(resume_flow(self, thread_id, decision, value, ensure_config(config)))
+        return run_flow(self._resume_flow(thread_id, decision, options))
 
     async def aresume(
-        self,
-        thread_id: str,
-        decision: Decision | None = None,
-        *,
-        value: Any = NO_VALUE,
-        config: ConfigLike = None,
+        self, thread_id: str, decision: Decision | None = None, **options: Unpack[ResumeOptions]
     ) -> dict[str, Any]:
         """Async :meth:`resume`."""
-        flow = resume_flow(self, thread_id, decision, value, ensure_config(config))
-        return await arun_flow(flow)
+        return await arun_flow(self._resume_flow(thread_id, decision, options))
+
+    def _resume_flow(
+        self, thread_id: str, decision: Decision | None, options: ResumeOptions
+    ) -> FlowGen:
+        """The flow ``resume`` and ``aresume`` drive."""
+        check_options(options, ResumeOptions.__optional_keys__, "resume")
+        value = options.get("value", NO_VALUE)
+        return resume_flow(self, thread_id, decision, value, ensure_config(options.get("config")))
 
     def resuming(
         self, thread_id: str, decision: Decision | None = None, *, value: Any = NO_VALUE

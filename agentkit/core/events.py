@@ -27,107 +27,115 @@ if TYPE_CHECKING:
     from agentkit.core.tracing import Span
 
 
-@dataclass(frozen=True, slots=True)
-class NodeStart:
-    """A node started. ``parent_run_id`` is the run id of the node that called it
-    (``None`` for the root); ``input`` is the node's input as given."""
+class _Event:
+    """The root of the events: ``class X(_Event, type="x")`` sets ``X.type``."""
 
-    type: ClassVar[str] = "node_start"
+    __slots__ = ()
+    type: ClassVar[str]
+
+    def __init_subclass__(cls, type: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if type is not None:  # None: an intermediate base, or dataclass's slotted copy
+            cls.type = type
+
+
+@dataclass(frozen=True, slots=True)
+class _NodeRun(_Event):
+    """Where a node's run stands in the run tree: the fields of its start, end and error."""
+
     run_id: str
     parent_run_id: str | None
     name: str
     kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStart(_NodeRun, type="node_start"):
+    """A node started. ``parent_run_id`` is the run id of the node that called it
+    (``None`` for the root); ``input`` is the node's input as given."""
+
     input: Any
 
 
 @dataclass(frozen=True, slots=True)
-class NodeEnd:
+class NodeEnd(_NodeRun, type="node_end"):
     """A node finished with ``output`` (a streamed node: its joined chunks so far)."""
 
-    type: ClassVar[str] = "node_end"
-    run_id: str
-    parent_run_id: str | None
-    name: str
-    kind: str
     output: Any
 
 
 @dataclass(frozen=True, slots=True)
-class NodeError:
+class NodeError(_NodeRun, type="error"):
     """A node failed; it ends the node (there is no :class:`NodeEnd` for it). ``error``
     is ``"<ExceptionType>: <message>"``; ``exception`` is the exception itself. A caller
     may still recover (a retry, a fallback, a tool failure shown to the agent)."""
 
-    type: ClassVar[str] = "error"
-    run_id: str
-    parent_run_id: str | None
-    name: str
-    kind: str
     error: str
     exception: BaseException = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
-class Token:
-    """A piece of a chat model's reply. ``run_id``/``name`` are the model node's;
-    ``text`` is the piece's text and ``chunk`` the message chunk itself."""
+class _NodeReport(_Event):
+    """The node a tracing report is about: its run id and name."""
 
-    type: ClassVar[str] = "token"
-    run_id: str | None
+    run_id: str
     name: str
-    text: str
-    chunk: Any = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
-class Retrieved:
+class Retrieved(_NodeReport, type="retrieved"):
     """A retriever node returned ``documents`` (best first) for ``query``. Every node of
     kind ``"retriever"`` reports, so a hybrid retriever's parts do too: the one whose
     ``NodeStart`` has the chain as parent is the chain's retrieval."""
 
-    type: ClassVar[str] = "retrieved"
-    run_id: str
-    name: str
     query: Any
     documents: list[Any]
 
 
 @dataclass(frozen=True, slots=True)
-class ToolCall:
+class ToolCall(_NodeReport, type="tool_call"):
     """A tool node starts on ``input`` (its arguments as given); ``name`` is the tool's."""
 
-    type: ClassVar[str] = "tool_call"
-    run_id: str
-    name: str
     input: Any
 
 
 @dataclass(frozen=True, slots=True)
-class ToolResult:
+class ToolResult(_NodeReport, type="tool_result"):
     """A tool node returned ``output`` (a failing tool gives a :class:`NodeError`)."""
 
-    type: ClassVar[str] = "tool_result"
-    run_id: str
-    name: str
     output: Any
 
 
 @dataclass(frozen=True, slots=True)
-class AgentStep:
+class _SelfReport(_Event):
+    """The node that reports from inside its own run: its run id (``None`` in a run
+    without tracing) and name."""
+
+    run_id: str | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Token(_SelfReport, type="token"):
+    """A piece of a chat model's reply. ``run_id``/``name`` are the model node's;
+    ``text`` is the piece's text and ``chunk`` the message chunk itself."""
+
+    text: str
+    chunk: Any = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStep(_SelfReport, type="agent_step"):
     """An agent recorded a step (an :class:`agentkit.agents.Step`: thought, tool, input,
     observation, seconds, error)."""
 
-    type: ClassVar[str] = "agent_step"
-    run_id: str | None
-    name: str
     step: Any
 
 
 @dataclass(frozen=True, slots=True)
-class Output:
+class Output(_Event, type="output"):
     """The run's result (what ``invoke`` returns); always the last event."""
 
-    type: ClassVar[str] = "output"
     run_id: str | None
     output: Any
 
@@ -206,6 +214,14 @@ class _Failed:
 _DONE: Any = object()
 
 
+def _received(item: Any) -> Event | None:
+    """A queued item as the reader sees it: an event, ``None`` once the run is done, or
+    the run's exception, raised."""
+    if isinstance(item, _Failed):
+        raise item.error
+    return None if item is _DONE else item
+
+
 def stream_events(
     node: Runnable[Any, Any], input: Any, config: ConfigLike = None
 ) -> Iterator[Event]:
@@ -229,13 +245,8 @@ def stream_events(
     context = contextvars.copy_context()
     threading.Thread(target=context.run, args=(work,), name="agentkit-events", daemon=True).start()
     try:
-        while True:
-            item = items.get()
-            if item is _DONE:
-                return
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item
+        while (event := _received(items.get())) is not None:
+            yield event
     finally:
         sink.close()
 
@@ -268,13 +279,8 @@ async def astream_events(
 
     task = asyncio.create_task(work())
     try:
-        while True:
-            item = await items.get()
-            if item is _DONE:
-                return
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item
+        while (event := _received(await items.get())) is not None:
+            yield event
     finally:
         sink.close()
         if not task.done():

@@ -19,10 +19,11 @@ import inspect
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypedDict, TypeVar, Unpack
 
 from agentkit.core.config import ConfigLike, RunConfig, ensure_config
 from agentkit.core.errors import RunTimeoutError, SpecError
+from agentkit.core.options import check_options
 from agentkit.core.streams import (
     _joined_or_list,
     iterate_in_thread,
@@ -38,6 +39,15 @@ if TYPE_CHECKING:
 In = TypeVar("In")
 Out = TypeVar("Out")
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class BatchOptions(TypedDict, total=False):
+    """The keyword options of :meth:`Runnable.batch` and :meth:`Runnable.abatch`."""
+
+    max_concurrency: int | None
+    """The most inputs running at once (default: the config's ``max_concurrency``)."""
+    return_exceptions: bool
+    """Return an input's exception in its place instead of raising it (default ``False``)."""
 
 
 class Runnable(ABC, Generic[In, Out]):
@@ -70,20 +80,18 @@ class Runnable(ABC, Generic[In, Out]):
         return await asyncio.to_thread(self.invoke, input, config)
 
     def batch(
-        self,
-        inputs: Sequence[In],
-        config: ConfigLike = None,
-        *,
-        max_concurrency: int | None = None,
-        return_exceptions: bool = False,
+        self, inputs: Sequence[In], config: ConfigLike = None, **options: Unpack[BatchOptions]
     ) -> list[Any]:
         """Run many inputs: at once where the node batches natively (see
-        :meth:`_batch_natively`), else on a thread pool bounded by ``max_concurrency``."""
-        cfg = ensure_config(config)
-        native = self._batch_natively(inputs, cfg, max_concurrency, return_exceptions)
+        :meth:`_batch_natively`), else on a thread pool bounded by ``max_concurrency``
+        (default: the config's, else 16). See :class:`BatchOptions`."""
+        cfg, limit, return_exceptions = _batch_settings(config, options)
+        native = self._batch_natively(
+            inputs, cfg, options.get("max_concurrency"), return_exceptions
+        )
         if native is not None:
             return native
-        limit = max_concurrency or cfg.max_concurrency or 16
+        limit = limit or 16
         call = _catching(self.invoke) if return_exceptions else self.invoke
         if len(inputs) <= 1 or limit == 1:
             return [call(item, cfg) for item in inputs]
@@ -101,18 +109,13 @@ class Runnable(ABC, Generic[In, Out]):
         return None
 
     async def abatch(
-        self,
-        inputs: Sequence[In],
-        config: ConfigLike = None,
-        *,
-        max_concurrency: int | None = None,
-        return_exceptions: bool = False,
+        self, inputs: Sequence[In], config: ConfigLike = None, **options: Unpack[BatchOptions]
     ) -> list[Any]:
-        """Run many inputs concurrently on the event loop, at most ``max_concurrency`` at once."""
+        """Run many inputs concurrently on the event loop, at most ``max_concurrency`` at once
+        (default: the config's, else no limit). See :class:`BatchOptions`."""
         import asyncio
 
-        cfg = ensure_config(config)
-        limit = max_concurrency or cfg.max_concurrency
+        cfg, limit, return_exceptions = _batch_settings(config, options)
         semaphore = asyncio.Semaphore(limit) if limit else None
 
         async def one(item: In) -> Any:
@@ -253,6 +256,17 @@ class Runnable(ABC, Generic[In, Out]):
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+
+def _batch_settings(
+    config: ConfigLike, options: BatchOptions
+) -> tuple[RunConfig, int | None, bool]:
+    """A batch call's config, concurrency limit (``None``: not set) and whether it returns
+    exceptions: what ``batch`` and ``abatch`` read the same way."""
+    check_options(options, BatchOptions.__optional_keys__, "batch")
+    cfg = ensure_config(config)
+    limit = options.get("max_concurrency") or cfg.max_concurrency
+    return cfg, limit, options.get("return_exceptions", False)
 
 
 def _catching(fn: Callable[[Any, RunConfig], Any]) -> Callable[[Any, RunConfig], Any]:

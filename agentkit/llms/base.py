@@ -5,7 +5,8 @@ default built on it and is overridden where the backend can do better:
 
 - ``stream_chunks`` (token streaming, as assistant :class:`Message` chunks; the last may carry
   usage, tool calls and ``finish_reason``) or, simpler, ``generate_stream`` (text deltas);
-- ``generate_batch`` (true batched generation; the default runs calls on a thread pool);
+- ``generate_together`` (true batched generation; the default runs calls on a thread pool),
+  which ``generate_batch`` calls ``batch_size`` (or ``max_concurrency``) conversations at a time;
 - ``agenerate`` / ``astream_chunks`` / ``agenerate_stream`` (native async).
 
 As a Runnable, a model takes a string, a message list or ``{"messages": [...]}`` and returns
@@ -45,11 +46,14 @@ if TYPE_CHECKING:
     from agentkit.llms.structured import OutputSchema, Strategy, StructuredOutput
 
 ParamsLike = GenerationParams | Mapping[str, Any] | None
+DEFAULT_THREADS = 16  # threads of the default generate_together (one request each)
+
 _REQUEST_METHODS = (
     "generate",
     "generate_stream",
     "stream_chunks",
     "generate_batch",
+    "generate_together",
     "agenerate",
     "agenerate_stream",
     "astream_chunks",
@@ -83,6 +87,9 @@ class BaseChatModel(Runnable[Any, Message]):
 
     kind = "model"
     is_fake: ClassVar[bool] = False
+    batch_size: ClassVar[int | None] = None
+    """How many conversations :meth:`generate_batch` hands :meth:`generate_together` at a
+    time when not given ``max_concurrency`` (``None``: all of them)."""
     bind_fields: ClassVar[Mapping[str, Callable[[Any, Any], Any]]] = {}
     """``bind`` keys that set an attribute of the model rather than a generation param:
     name -> ``convert(bound_copy, value)``, the attribute's new value."""
@@ -146,12 +153,23 @@ class BaseChatModel(Runnable[Any, Message]):
         *,
         max_concurrency: int | None = None,
     ) -> list[ChatResult]:
-        """Answer many conversations, results in input order. Backends that can batch
-        override this; the default runs ``generate`` on a thread pool."""
-        limit = max_concurrency or 16
-        if len(batch) <= 1 or limit == 1:
+        """Answer many conversations, results in input order: ``max_concurrency`` of them
+        (default :attr:`batch_size`; ``None``: all) at a time, with :meth:`generate_together`."""
+        size = max_concurrency or self.batch_size or max(len(batch), 1)
+        results: list[ChatResult] = []
+        for start in range(0, len(batch), size):
+            results += self.generate_together(batch[start : start + size], params)
+        return results
+
+    def generate_together(
+        self, batch: Sequence[Sequence[Message]], params: GenerationParams | None = None
+    ) -> list[ChatResult]:
+        """Answer conversations at once, results in input order. Backends that can batch
+        override this (one batched call); the default runs ``generate`` on a thread pool of
+        at most :data:`DEFAULT_THREADS`."""
+        if len(batch) <= 1:
             return [self.generate(messages, params) for messages in batch]
-        with ThreadPoolExecutor(max_workers=min(limit, len(batch))) as pool:
+        with ThreadPoolExecutor(max_workers=min(DEFAULT_THREADS, len(batch))) as pool:
             return list(pool.map(lambda messages: self.generate(messages, params), batch))
 
     async def agenerate(

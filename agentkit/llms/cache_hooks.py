@@ -16,7 +16,7 @@ from agentkit.llms.cache import LLMCache, cache_request, get_llm_cache
 from agentkit.llms.messages import ChatResult, Message
 from agentkit.llms.params import GenerationParams
 
-CACHED_METHODS = ("generate", "generate_batch", "stream_chunks", "agenerate", "astream_chunks")
+CACHED_METHODS = ("generate", "generate_together", "stream_chunks", "agenerate", "astream_chunks")
 _WORDS = re.compile(r"\s*\S+\s*|\s+")
 
 
@@ -76,13 +76,12 @@ def generate(
     return result
 
 
-def generate_batch(
+def generate_together(
     cache: LLMCache,
     model: Any,
     call: Callable[..., list[ChatResult]],
     batch: Sequence[Any],
     params: Any,
-    max_concurrency: int | None,
 ) -> list[ChatResult]:
     requests = [cache_request(model, messages, params) for messages in batch]
     out: list[ChatResult | None] = []
@@ -91,7 +90,7 @@ def generate_batch(
         out.append(None if found is None else _hit(found))
     todo = [i for i, r in enumerate(out) if r is None]
     if todo:
-        fresh = call([batch[i] for i in todo], params, max_concurrency=max_concurrency)
+        fresh = call([batch[i] for i in todo], params)
         for i, result in zip(todo, fresh, strict=True):
             cache.update(requests[i], result)
             out[i] = result
@@ -144,7 +143,7 @@ async def astream_chunks(
 
 _HOOKS: dict[str, Callable[..., Any]] = {
     "generate": generate,
-    "generate_batch": generate_batch,
+    "generate_together": generate_together,
     "stream_chunks": stream_chunks,
     "agenerate": agenerate,
     "astream_chunks": astream_chunks,
@@ -182,21 +181,6 @@ def through_cache(name: str, route: Route) -> Callable[..., Any]:
             return await hook(cache, model, call, messages, params)
 
         return coro
-    if name == "generate_batch":
-
-        def batch(
-            self: Any,
-            batch: Any,
-            params: GenerationParams | None = None,
-            *,
-            max_concurrency: int | None = None,
-        ) -> Any:
-            cache, model, call = route(self)
-            if cache is None:
-                return call(batch, params, max_concurrency=max_concurrency)
-            return hook(cache, model, call, batch, params, max_concurrency)
-
-        return batch
 
     def plain(self: Any, messages: Any, params: GenerationParams | None = None) -> Any:
         cache, model, call = route(self)

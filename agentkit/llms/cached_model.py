@@ -22,6 +22,7 @@ class CachedModel(BaseChatModel):
 
     uses_global_cache: ClassVar[bool] = False
     is_fake = property(lambda self: self.model.is_fake)
+    batch_size = property(lambda self: self.model.batch_size)
 
     def __init__(self, model: BaseChatModel, cache: LLMCache | str | os.PathLike[str]) -> None:
         super().__init__(model.params)
@@ -45,7 +46,7 @@ class CachedModel(BaseChatModel):
         return replace(strategy, model=CachedModel(strategy.model, self.cache))
 
     generate = cache_hooks.cached_method("generate")
-    generate_batch = cache_hooks.cached_method("generate_batch")
+    generate_together = cache_hooks.cached_method("generate_together")
     stream_chunks = cache_hooks.cached_method("stream_chunks")
     agenerate = cache_hooks.cached_method("agenerate")
     astream_chunks = cache_hooks.cached_method("astream_chunks")

@@ -177,12 +177,8 @@ class FakeModel(BaseChatModel):
             await asyncio.sleep(delay)
         return result
 
-    def generate_batch(
-        self,
-        batch: Sequence[Sequence[Message]],
-        params: GenerationParams | None = None,
-        *,
-        max_concurrency: int | None = None,
+    def generate_together(
+        self, batch: Sequence[Sequence[Message]], params: GenerationParams | None = None
     ) -> list[ChatResult]:
         """Answers in input order; simulates one batched call (waits for the slowest)."""
         results = [self._plan(messages, params, stream=False)[0] for messages in batch]

@@ -18,8 +18,8 @@ import argparse
 import hashlib
 import os
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from agentkit.core.errors import UsageError
@@ -62,6 +62,26 @@ def uploads_folder(index: Path) -> Path:
     return index.parent / f"{index.name or 'index'}-uploads"
 
 
+def _path(name: str, value: object) -> Path:
+    return Path(str(value)).expanduser()
+
+
+def _text(name: str, value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _whole(name: str, value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError as e:
+        raise UsageError(f"{name} must be an integer, got {value!r}") from e
+
+
+def _setting(convert: Callable[[str, object], object]) -> dict[str, object]:
+    """A setting's field metadata: how a string (argument, variable) becomes its value."""
+    return {"convert": convert}
+
+
 @dataclass(frozen=True)
 class AppSettings:
     """What one app process works on.
@@ -79,14 +99,14 @@ class AppSettings:
         max_upload_mb: the size limit of one uploaded file.
     """
 
-    index: Path
-    history: Path
-    runs: Path
-    uploads: Path
-    chain: str | None = None
-    model: str = "auto"
-    embedder: str = "default"
-    max_upload_mb: int = 20
+    index: Path = field(metadata=_setting(_path))
+    history: Path = field(metadata=_setting(_path))
+    runs: Path = field(metadata=_setting(_path))
+    uploads: Path = field(metadata=_setting(_path))
+    chain: str | None = field(default=None, metadata=_setting(_text))
+    model: str = field(default="auto", metadata=_setting(_text))
+    embedder: str = field(default="default", metadata=_setting(_text))
+    max_upload_mb: int = field(default=20, metadata=_setting(_whole))
 
     def __post_init__(self) -> None:
         if self.embedder not in EMBEDDERS:
@@ -132,30 +152,26 @@ class AppSettings:
 
     def updated(self, **values: object) -> AppSettings:
         """A copy with some settings replaced (strings are converted)."""
+        known = {item.name: item.metadata["convert"] for item in fields(self)}
         converted: dict[str, object] = {}
         for name, value in values.items():
-            if name in ("index", "history", "runs", "uploads"):
-                converted[name] = Path(str(value)).expanduser()
-            elif name == "max_upload_mb":
-                try:
-                    converted[name] = int(str(value))
-                except ValueError as e:
-                    raise UsageError(f"max_upload_mb must be an integer, got {value!r}") from e
-            elif name in ("chain", "model", "embedder"):
-                converted[name] = None if value is None else str(value)
-            else:
+            if name not in known:
                 raise UsageError(f"unknown app setting {name!r}")
+            converted[name] = known[name](name, value)
         return replace(self, **converted)  # type: ignore[arg-type]
 
     def to_args(self) -> list[str]:
-        """The script arguments that reproduce these settings."""
-        args = [
-            "--index", str(self.index), "--history", str(self.history),
-            "--runs", str(self.runs), "--uploads", str(self.uploads),
-            "--model", self.model, "--embedder", self.embedder,
-            "--max-upload-mb", str(self.max_upload_mb),
-        ]  # fmt: skip
-        return [*args, "--chain", self.chain] if self.chain else args
+        """The script arguments that reproduce these settings (unset ones left out)."""
+        args: list[str] = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if value is not None and value != "":
+                args += [_flag(item.name), str(value)]
+        return args
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -165,7 +181,6 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="agentkit app", add_help=False)
-    for name in ("chain", "index", "history", "runs", "uploads", "model", "embedder"):
-        parser.add_argument(f"--{name}")
-    parser.add_argument("--max-upload-mb", dest="max_upload_mb")
+    for item in fields(AppSettings):
+        parser.add_argument(_flag(item.name), dest=item.name)
     return parser

@@ -3,6 +3,7 @@ callable, ``interrupt(value)`` in a tool and in the model's chain."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from agentkit.agents import (
     interrupt,
     reject,
 )
+from agentkit.core import InMemoryTracer
 from agentkit.core.compose import Lambda
 from agentkit.core.errors import UsageError
 from agentkit.core.messages import ChatResult, Message, ToolCall
@@ -208,6 +210,24 @@ def test_two_interrupts_in_one_call_are_answered_in_order(tmp_path: Path) -> Non
     assert agent.invoke("fill", CONFIG)["interrupt"].value == "name?"
     assert agent.resume("t", value="Ada")["interrupt"].value == "age?"
     assert agent.resume("t", value=36)["output"] == "done: Ada 36"
+
+
+def test_aresume_takes_the_same_options_and_rejects_unknown_ones(tmp_path: Path) -> None:
+    def form() -> str:
+        """Ask one thing."""
+        return f"hello {interrupt('name?')}"
+
+    agent = ToolCallingAgent(one_call("form", {}), [form], checkpointer=store(tmp_path))
+    agent.invoke("fill", CONFIG)
+    with pytest.raises(
+        TypeError,
+        match="unexpected keyword argument 'valeu'; it takes config, value",
+    ):
+        agent.resume("t", valeu="Ada")  # type: ignore[call-arg]
+    tracer = InMemoryTracer()
+    done = asyncio.run(agent.aresume("t", value="Ada", config={"tracers": [tracer]}))
+    assert done["output"] == "done: hello Ada"
+    assert "form" in tracer.names()  # the resumed run ran with the given config
 
 
 def test_interrupt_in_a_lambda_of_the_models_chain(tmp_path: Path) -> None:

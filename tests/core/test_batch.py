@@ -133,3 +133,11 @@ def test_batch_traces_one_root_per_input() -> None:
     assert len(roots) == 3
     for root in roots:
         assert [k.name for k in tracer.children(root)] == ["a", "b"]
+
+
+def test_a_misspelt_batch_option_is_rejected_not_ignored() -> None:
+    node = Lambda(lambda x: x)
+    with pytest.raises(TypeError, match="argument 'max_concurency'; it takes max_concurrency"):
+        node.batch([1, 2], max_concurency=1)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="it takes max_concurrency, return_exceptions"):
+        asyncio.run(node.abatch([1], retries=3))  # type: ignore[call-arg]

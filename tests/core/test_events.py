@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import pickle
 import threading
 from typing import Any
 
@@ -285,3 +287,30 @@ def test_hostile_values_pass_through_untouched() -> None:
     hostile = {"text": "\x00<script>{{ 7*7 }}</script>" * 1000, "nested": [[[[["deep"]]]]]}
     events = list(Lambda(lambda v: v).stream_events(hostile))
     assert events[0].input is hostile and events[-1].output is hostile
+
+
+# the docs' table (docs/concepts.md): each event's `type` and fields, in order
+DOCUMENTED = {
+    NodeStart: ("node_start", ["run_id", "parent_run_id", "name", "kind", "input"]),
+    NodeEnd: ("node_end", ["run_id", "parent_run_id", "name", "kind", "output"]),
+    NodeError: ("error", ["run_id", "parent_run_id", "name", "kind", "error", "exception"]),
+    Token: ("token", ["run_id", "name", "text", "chunk"]),
+    Retrieved: ("retrieved", ["run_id", "name", "query", "documents"]),
+    ToolCall: ("tool_call", ["run_id", "name", "input"]),
+    ToolResult: ("tool_result", ["run_id", "name", "output"]),
+    AgentStep: ("agent_step", ["run_id", "name", "step"]),
+    Output: ("output", ["run_id", "output"]),
+}
+
+
+@pytest.mark.parametrize("kind", list(DOCUMENTED), ids=lambda k: k.__name__)
+def test_each_event_has_its_documented_type_and_fields(kind: type) -> None:
+    expected_type, names = DOCUMENTED[kind]
+    assert kind.type == expected_type
+    assert [f.name for f in dataclasses.fields(kind)] == names
+    event = kind(*(f"v{i}" for i in range(len(names))))
+    assert event.type == expected_type and not hasattr(event, "__dict__")  # slotted
+    assert [getattr(event, name) for name in names] == [f"v{i}" for i in range(len(names))]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.run_id = "other"
+    assert pickle.loads(pickle.dumps(event)).type == expected_type

@@ -105,6 +105,38 @@ def test_default_generate_batch_runs_concurrently_in_order() -> None:
     assert [r.text for r in results] == ["echo a", "echo b", "echo c"]
 
 
+class Grouped(Echo):
+    """Batches natively: records the conversations of each batched call."""
+
+    batch_size = 3
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.groups: list[list[str]] = []
+
+    def generate_together(
+        self, batch: Sequence[Sequence[Message]], params: GenerationParams | None = None
+    ) -> list[ChatResult]:
+        self.groups.append([messages[-1].content for messages in batch])
+        return [ChatResult(f"together {messages[-1].content}") for messages in batch]
+
+
+def test_generate_batch_sends_batch_size_or_max_concurrency_at_a_time() -> None:
+    chats = [[user(str(i))] for i in range(7)]
+    model = Grouped()
+    results = model.generate_batch(chats)
+    assert [r.text for r in results] == [f"together {i}" for i in range(7)]
+    assert model.groups == [["0", "1", "2"], ["3", "4", "5"], ["6"]]
+    model.groups.clear()
+    model.generate_batch(chats, max_concurrency=4)
+    assert model.groups == [["0", "1", "2", "3"], ["4", "5", "6"]]
+    model.groups.clear()
+    assert model.generate_batch([]) == [] and model.groups == []
+    outputs = model.batch(["a", "b"])  # the Runnable batch goes through it too
+    assert [o.content for o in outputs] == ["together a", "together b"]
+    assert model.groups == [["a", "b"]]
+
+
 def test_batch_return_exceptions_keeps_positions() -> None:
     outputs = Echo().batch(["a", "boom", 42, "b"], return_exceptions=True)
     assert outputs[0].content == "echo a" and outputs[3].content == "echo b"

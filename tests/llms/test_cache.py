@@ -132,6 +132,16 @@ def test_global_cache_applies_to_every_model(path: Path) -> None:
     assert counter.calls == 2
 
 
+def test_global_cache_answers_native_batches_and_sends_only_the_misses(path: Path) -> None:
+    counter = Counter()
+    set_llm_cache(path)
+    first = counter.model.generate_batch([[user("a")], [user("b")]])
+    again = FunctionModel(counter).generate_batch([[user("b")], [user("c")], [user("a")]])
+    assert counter.calls == 3  # a, b, then only c
+    assert [r.text for r in again] == [first[1].text, "reply number 3 to c", first[0].text]
+    assert [r.metadata.get("cache") for r in again] == ["hit", None, "hit"]
+
+
 def test_an_empty_global_cache_fills_from_async_streams(path: Path) -> None:
     counter = Counter()
     set_llm_cache(path)  # empty: len() == 0 must not read as "no cache"

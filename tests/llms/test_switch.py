@@ -31,6 +31,22 @@ class RealModel(BaseChatModel):
         return ChatResult(f"echo: {messages[-1].content}")
 
 
+class RealBatcher(RealModel):
+    """A real backend that batches natively."""
+
+    def generate_together(
+        self, batch: Sequence[Sequence[Message]], params: GenerationParams | None = None
+    ) -> list[ChatResult]:
+        return [ChatResult("batched") for _ in batch]
+
+
+def test_native_batching_is_checked_too() -> None:
+    with pytest.raises(ModelRequestsForbiddenError, match="RealBatcher"):
+        RealBatcher().generate_batch([[user("a")]])
+    with model_requests(True):
+        assert RealBatcher().batch(["a", "b"])[1].content == "batched"
+
+
 def _astream(model: BaseChatModel) -> list[Message]:
     async def collect() -> list[Message]:
         return [c async for c in model.astream("hi")]

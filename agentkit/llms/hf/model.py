@@ -83,6 +83,7 @@ class HFChatModel(BaseChatModel):
     """
 
     tool_prompt: ClassVar[str] = TOOL_PROMPT
+    batch_size: ClassVar[int | None] = None  # a generate_batch is one padded batch
 
     def __init__(
         self,
@@ -331,20 +332,11 @@ class HFChatModel(BaseChatModel):
     ) -> ChatResult:
         return self._result(self._run([messages], self.resolve_params(params))[0])
 
-    def generate_batch(
-        self,
-        batch: Sequence[Sequence[Message]],
-        params: GenerationParams | None = None,
-        *,
-        max_concurrency: int | None = None,
+    def generate_together(
+        self, batch: Sequence[Sequence[Message]], params: GenerationParams | None = None
     ) -> list[ChatResult]:
-        """One left-padded ``generate`` call for the whole batch (or one per
-        ``max_concurrency`` conversations); results in input order."""
-        p = self.resolve_params(params)
-        size = max_concurrency or max(len(batch), 1)
-        rows: list[Row] = []
-        for start in range(0, len(batch), size):
-            rows += self._run(batch[start : start + size], p)
+        """One left-padded ``generate`` call for the whole batch; results in input order."""
+        rows = self._run(batch, self.resolve_params(params)) if batch else []
         return [self._result(row) for row in rows]
 
     def stream_chunks(
