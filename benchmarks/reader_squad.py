@@ -23,6 +23,7 @@ Run: ``.venv/bin/python benchmarks/reader_squad.py --dataset PATH [--sample N] [
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -132,7 +133,6 @@ def open_domain(folder: Path, dataset: Path, examples: Sequence[SpanExample]) ->
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     folder = ensure_reader(args.reader)
-    from agentkit.finetune.reader_registry import ReaderRegistry
     from agentkit.readers import SpanReader
 
     articles = load_squad(args.dataset)
@@ -164,15 +164,42 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.open:
         result.update(open_domain(folder, args.dataset, chosen[: args.open_sample]))
-    card = ReaderRegistry().find() == folder and ReaderRegistry().get("squad-minilm").manifest
+    card = training_card(folder)
     if card:
-        keys = ("train_seconds", "train_cpu_seconds", "loop_seconds", "steps", "settings", "data",
-                "load_average", "held_out", "threshold", "base_model")  # fmt: skip
-        result["training"] = {k: card[k] for k in keys if k in card}
+        result["training"] = card
     result["targets"] = {"f1": 58, "exact_match": 43, "open_em": 35,
                          "abstain_wrong_paragraph": 0.9, "answer_right_paragraph": 0.9}  # fmt: skip
     emit(result, "reader", args.quick or (args.sample is not None and args.sample < FULL))
     return 0
+
+
+def training_card(folder: Path) -> dict[str, Any]:
+    """The reader's training card and, when it continued training another reader of this
+    machine (``--base``), every run it descends from, oldest first, with the total time."""
+    keys = ("train_seconds", "train_cpu_seconds", "loop_seconds", "steps", "settings", "data",
+            "load_average", "held_out", "threshold", "base_model")  # fmt: skip
+    runs: list[dict[str, Any]] = []
+    at: Path | None = folder
+    while at is not None and (at / "manifest.json").exists() and len(runs) < 50:
+        manifest = json.loads((at / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("kind") != "reader":
+            break
+        runs.append(manifest)
+        base = Path(str(manifest.get("base_model", "")))
+        at = base if base != at and (base / "reader.json").exists() else None
+    if not runs:
+        return {}
+    card = {k: runs[0][k] for k in keys if k in runs[0]}
+    if len(runs) > 1:
+        card["runs"] = [
+            {"train_seconds": m.get("train_seconds"), "steps": m.get("steps"),
+             "learning_rate": m["settings"].get("learning_rate"),
+             "freeze_layers": m["settings"].get("freeze_layers"),
+             "held_out": m.get("held_out")}
+            for m in reversed(runs)
+        ]  # fmt: skip
+        card["total_train_seconds"] = round(sum(m.get("train_seconds", 0) for m in runs), 1)
+    return card
 
 
 if __name__ == "__main__":

@@ -122,7 +122,7 @@ def train_reader(
     """
     started = (time.perf_counter(), time.process_time())
     registry = registry if registry is not None else ReaderRegistry()
-    train_set, calib, held = _data(job, examples, held_out)
+    train_set, calib, held = job_examples(job, examples, held_out)
     if not any(e.answerable for e in train_set):
         raise UsageError("the training data has no answerable question; check --data/--articles")
     output = Path(job.output).expanduser() if job.output else _default_output(job.name)
@@ -211,9 +211,11 @@ def _train(
     return RunResult(output, job.name, manifest)
 
 
-def _data(
+def job_examples(
     job: ReaderJob, examples: Sequence[SpanExample] | None, held_out: Sequence[SpanExample] | None
 ) -> tuple[list[SpanExample], list[SpanExample], list[SpanExample]]:
+    """(train, held back, held out) examples of ``job``: the training articles' questions split
+    by ``job.held_back`` and ``job.seed``, and a sample of the other articles' questions."""
     if examples is None:
         if not job.data:
             raise UsageError(

@@ -23,6 +23,9 @@ from agentkit.readers.base import Answer, as_documents, check_question
 from agentkit.readers.scoring import best_spans, sigmoid, window_logits
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from agentkit.readers.features import Feature
     from agentkit.readers.scoring import PairSpan
     from agentkit.retrievers.document import Document
 
@@ -117,10 +120,10 @@ class SpanReader:
         """The best span of ``question`` in each passage (``None`` where nothing fits)."""
         return self.pair_spans([question] * len(passages), passages)
 
-    def pair_spans(
+    def window_scores(
         self, questions: Sequence[str], passages: Sequence[str]
-    ) -> list[PairSpan | None]:
-        """The best span of each (question, passage) pair, read in batches."""
+    ) -> tuple[list[Feature], list[tuple[np.ndarray, np.ndarray]]]:
+        """Every window of each (question, passage) pair with its start and end logits."""
         from agentkit.readers.features import encode_pairs
 
         model, tokenizer = self.load()
@@ -134,10 +137,24 @@ class SpanReader:
             max_question_tokens=int(cfg["max_question_tokens"]),
         )
         if not features:
-            return [None] * len(passages)
+            return [], []
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-        logits = window_logits(model, features, pad, self.batch_size)
-        return best_spans(features, logits, len(passages), int(cfg["max_answer_tokens"]))
+        return features, window_logits(model, features, pad, self.batch_size)
+
+    def pair_spans(
+        self,
+        questions: Sequence[str],
+        passages: Sequence[str],
+        *,
+        max_answer_tokens: int | None = None,
+    ) -> list[PairSpan | None]:
+        """The best span of each (question, passage) pair, read in batches; answers are at
+        most ``max_answer_tokens`` long (default: the one chosen at calibration)."""
+        features, logits = self.window_scores(questions, passages)
+        if not features:
+            return [None] * len(passages)
+        limit = self.config["max_answer_tokens"] if max_answer_tokens is None else max_answer_tokens
+        return best_spans(features, logits, len(passages), int(limit))
 
     def confidence(self, margin: float) -> float:
         a, b = self.config["calibration"]

@@ -16,6 +16,7 @@ from agentkit.cli import AgentkitGroup
 from agentkit.commands.finetune import register
 from agentkit.core.errors import UsageError
 from agentkit.finetune.reader import ReaderJob, train_reader
+from agentkit.finetune.reader_calibrate import ANSWER_TOKENS, recalibrate_reader
 from agentkit.finetune.reader_data import SpanExample, load_squad, squad_examples, with_negatives
 from agentkit.finetune.reader_registry import ReaderRegistry
 from agentkit.readers import NOT_FOUND, SpanReader
@@ -241,4 +242,10 @@ def test_cli_trains_and_registers_a_tiny_reader(
     assert "squad-minilm" in result.output and "extractive" in result.output
     found = ReaderRegistry().find()
     assert found is not None and (found / "model.safetensors").exists()
-    assert json.loads((found / "reader.json").read_text())["max_length"] == 256
+    config = json.loads((found / "reader.json").read_text())
+    assert config["max_length"] == 256 and config["max_answer_tokens"] in ANSWER_TOKENS
+    again = recalibrate_reader(found)  # the same held-back questions: the same calibration
+    assert again["threshold"] == config["threshold"]
+    assert again["max_answer_tokens"] == config["max_answer_tokens"]
+    card = json.loads((found / "manifest.json").read_text())
+    assert card["calibration"]["answer_tokens_scores"] == again["answer_tokens_scores"]
