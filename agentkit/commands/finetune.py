@@ -307,6 +307,14 @@ def reader(
     max_steps: Annotated[
         int, typer.Option(min=0, max=10**9, help="Stop after this many steps.")
     ] = 0,
+    time_budget: Annotated[
+        float,
+        typer.Option(
+            callback=number_range(0, 10**7),
+            help="Seconds the training may take (0: no limit); the steps and the "
+            "learning-rate schedule shrink to fit.",
+        ),
+    ] = 0.0,
     batch_size: Annotated[int, typer.Option(min=1, max=65_536, help="Windows per batch.")] = 32,
     learning_rate: Annotated[
         float,
@@ -359,6 +367,7 @@ def reader(
         stride=stride,
         epochs=epochs,
         max_steps=max_steps,
+        time_budget=time_budget,
         batch_size=batch_size,
         learning_rate=learning_rate,
         freeze_layers=freeze_layers,

@@ -50,6 +50,7 @@ class ReaderJob:
     stride: int = 96
     epochs: float = 1.0
     max_steps: int = 0
+    time_budget: float = 0.0  # seconds the training loop may take (0: no limit)
     batch_size: int = 32
     learning_rate: float = 1.5e-4
     warmup_ratio: float = 0.1
@@ -82,6 +83,11 @@ class ReaderJob:
             raise UsageError(f"precision must be auto, bf16 or fp32, got {self.precision!r}")
         if self.freeze_layers < 0 or self.eval_questions < 0 or self.negatives < 0:
             raise UsageError("freeze_layers, eval_questions and negatives must be >= 0")
+        if not 0 <= self.time_budget < float("inf"):
+            raise UsageError(
+                "time_budget must be a number of seconds >= 0 (0: no limit), "
+                f"got {self.time_budget!r}"
+            )
 
     def settings(self) -> dict[str, Any]:
         data = asdict(self)
@@ -194,6 +200,7 @@ def _train(
             "held_back_questions": len(calib),
         },
         "steps": loop["steps"],
+        "planned_steps": loop["planned_steps"],
         "settings": job.settings(),
         "train_seconds": round(train_seconds, 1),
         "loop_seconds": loop["seconds"],

@@ -1,6 +1,8 @@
 """The training loop of a span reader: windows labelled with their answer tokens (the first
 token for "no answer"), length-grouped batches padded per batch, the embeddings and lower
-layers frozen, AdamW with linear warm-up and decay; progress events carry an ETA."""
+layers frozen, AdamW with linear warm-up and decay; progress events carry an ETA. With a
+time budget the planned steps shrink to those that fit (re-estimated as it runs) and the
+learning-rate schedule follows, so a budgeted run still decays to zero."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from agentkit.finetune.reader_data import SpanExample
 
 LOG_EVERY = 10
+FIT_EVERY = 5  # steps between two estimates of how many steps fit in the time budget
 
 
 def labelled_windows(
@@ -89,6 +92,32 @@ def freeze_lower(model: Any, layers: int) -> int:
     return n
 
 
+class Plan:
+    """The planned number of steps (shrunk to a time budget as it runs) and the linear
+    warm-up and decay learning-rate factor that follows it."""
+
+    def __init__(self, total: int, warmup_ratio: float, budget_s: float = 0.0) -> None:
+        self.planned = self.total = total
+        self.warmup_ratio = warmup_ratio
+        self.budget_s = budget_s
+
+    def factor(self, step: int) -> float:
+        warm = int(self.total * self.warmup_ratio)
+        if step < warm:
+            return (step + 1) / (warm + 1)
+        return max(0.0, (self.total - step) / max(1, self.total - warm))
+
+    def fit(self, step: int, elapsed_s: float) -> int:
+        """Shrink (never grow past the plan) the total to the steps that fit in the budget at
+        the speed so far; returns it."""
+        if self.budget_s > 0 and step > 0 and step % FIT_EVERY == 0:
+            fits = int(self.budget_s / (elapsed_s / step))
+            self.total = max(step + 1, min(self.planned, fits))
+        if self.budget_s > 0 and elapsed_s >= self.budget_s:
+            self.total = step
+        return self.total
+
+
 def run_epochs(
     model: Any,
     tokenizer: Any,
@@ -98,18 +127,19 @@ def run_epochs(
 ) -> dict[str, Any]:
     """Train ``model`` in place; returns steps, window counts and the loss history."""
     import torch
-    from transformers import get_linear_schedule_with_warmup
 
     from agentkit.readers.features import pad_batch
 
     windows = labelled_windows(tokenizer, examples, job)
     lengths = [len(f.input_ids) for f, _, _ in windows]
     per_epoch = math.ceil(len(windows) / job.batch_size)
-    total = job.max_steps if job.max_steps > 0 else max(1, math.ceil(per_epoch * job.epochs))
+    planned = job.max_steps if job.max_steps > 0 else max(1, math.ceil(per_epoch * job.epochs))
+    plan = Plan(planned, job.warmup_ratio, job.time_budget)
     frozen = freeze_lower(model, job.freeze_layers)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=job.learning_rate, weight_decay=job.weight_decay)
-    schedule = get_linear_schedule_with_warmup(optimizer, int(total * job.warmup_ratio), total)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, plan.factor)
+    total = plan.total
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     bf16 = use_bf16(job.precision)
     emit = progress or (lambda event: None)
@@ -134,6 +164,7 @@ def run_epochs(
             step += 1
             running += float(loss.detach())
             elapsed = time.perf_counter() - started
+            total = plan.fit(step, elapsed)
             eta = elapsed / step * (total - step)
             emit({"event": "step", "step": step, "total_steps": total, "eta_s": round(eta, 1)})
             if step % LOG_EVERY == 0 or step == total:
@@ -146,6 +177,7 @@ def run_epochs(
     negatives = sum(1 for e in examples if not e.answerable)
     return {
         "steps": step,
+        "planned_steps": plan.planned,
         "windows": len(windows),
         "negatives": negatives,
         "frozen_layers": frozen,

@@ -214,7 +214,7 @@ def app() -> typer.Typer:
 def test_cli_help_names_the_reader_options(app: typer.Typer) -> None:
     result = runner.invoke(app, ["finetune", "reader", "--help"])
     assert result.exit_code == 0
-    for option in ("--data", "--base", "--negatives", "--freeze-layers", "--max-length"):
+    for option in ("--data", "--base", "--negatives", "--freeze-layers", "--time-budget"):
         assert option in result.output
     missing = runner.invoke(app, ["finetune", "reader"])
     assert missing.exit_code != 0 and "--data" in missing.output
@@ -249,3 +249,25 @@ def test_cli_trains_and_registers_a_tiny_reader(
     assert again["max_answer_tokens"] == config["max_answer_tokens"]
     card = json.loads((found / "manifest.json").read_text())
     assert card["calibration"]["answer_tokens_scores"] == again["answer_tokens_scores"]
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_a_time_budget_stops_training_early_and_the_card_says_so(
+    encoder: Path, tmp_path: Path
+) -> None:
+    job = ReaderJob(
+        base=str(encoder), output=str(tmp_path / "run"), name="budget", max_steps=100_000,
+        batch_size=8, learning_rate=3e-3, freeze_layers=0, negatives=0, held_back=0,
+        precision="fp32", threads=1, time_budget=1.0, eval_questions=0,
+    )  # fmt: skip
+    events: list[dict] = []
+    result = train_reader(
+        job, examples=toy_examples(), held_out=[], registry=ReaderRegistry(tmp_path / "reg"),
+        progress=events.append,
+    )  # fmt: skip
+    manifest = result.manifest
+    assert manifest["planned_steps"] == 100_000 and 0 < manifest["steps"] < 100_000
+    assert manifest["settings"]["time_budget"] == 1.0
+    totals = [e["total_steps"] for e in events if e["event"] == "step"]
+    assert totals[-1] == manifest["steps"] and min(totals) < 100_000  # the plan shrank
