@@ -297,13 +297,13 @@ def reader(
             "(default: the 13 training articles)."
         ),
     ] = None,
-    max_length: Annotated[int, typer.Option(min=32, max=100_000, help="Tokens per window.")] = 256,
+    max_length: Annotated[int, typer.Option(min=32, max=100_000, help="Tokens per window.")] = 384,
     stride: Annotated[
         int, typer.Option(min=0, max=100_000, help="Overlap of a long passage's windows.")
-    ] = 96,
+    ] = 128,
     epochs: Annotated[
         float, typer.Option(callback=number_range(0, 10_000), help="Training epochs.")
-    ] = 1.0,
+    ] = 3.0,
     max_steps: Annotated[
         int, typer.Option(min=0, max=10**9, help="Stop after this many steps.")
     ] = 0,
@@ -315,14 +315,14 @@ def reader(
             "learning-rate schedule shrink to fit.",
         ),
     ] = 0.0,
-    batch_size: Annotated[int, typer.Option(min=1, max=65_536, help="Windows per batch.")] = 32,
+    batch_size: Annotated[int, typer.Option(min=1, max=65_536, help="Windows per batch.")] = 16,
     learning_rate: Annotated[
         float,
         typer.Option("--lr", callback=number_range(0, 10, above=True), help="Learning rate."),
-    ] = 1.5e-4,
+    ] = 5e-5,
     freeze_layers: Annotated[
         int, typer.Option(min=0, max=1000, help="Lower encoder layers kept frozen.")
-    ] = 2,
+    ] = 0,
     negatives: Annotated[
         float,
         typer.Option(callback=number_range(0, 100), help="'No answer' pairs per question."),

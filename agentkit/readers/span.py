@@ -128,12 +128,14 @@ class SpanReader:
 
         model, tokenizer = self.load()
         cfg = self.config
+        positions = int(getattr(model.config, "max_position_embeddings", 0) or cfg["max_length"])
+        max_length = min(int(cfg["max_length"]), positions)  # a hand-edited reader.json
         features = encode_pairs(
             tokenizer,
             list(questions),
             list(passages),
-            max_length=int(cfg["max_length"]),
-            stride=int(cfg["stride"]),
+            max_length=max_length,
+            stride=min(int(cfg["stride"]), max_length // 2 - 1),
             max_question_tokens=int(cfg["max_question_tokens"]),
         )
         if not features:

@@ -98,7 +98,9 @@ def test_the_run_is_saved_registered_and_carded(trained: tuple) -> None:
     assert registry.resolve("toy") == folder.resolve() and registry.find("toy") == folder
     manifest = registry.get("toy").manifest
     assert manifest["kind"] == "reader" and manifest["steps"] == 70
-    assert manifest["data"]["train_questions"] == 48 and manifest["settings"]["max_length"] == 256
+    assert (
+        manifest["data"]["train_questions"] == 48 and manifest["settings"]["max_length"] == 256
+    )  # the encoder's positions
     assert manifest["held_out"]["exact_match"] == 100.0
     assert SpanReader(folder, threshold=5.0).threshold == 5.0
     kinds = [e["event"] for e in info["events"]]
