@@ -24,7 +24,7 @@ from _common import compare_us, emit, parse_args
 
 TEMPLATE = "Tell me a short joke about {topic}."
 REPLY = "Why did the chicken cross the road? To get to the other side."
-TARGETS = {"ratio": 20.0, "ratio_traced": 10.0, "abatch_speedup": 20.0}
+TARGETS = {"ratio": 40.0, "ratio_traced": 10.0, "abatch_speedup": 20.0}
 
 
 def agentkit_chain(latency: float = 0.0) -> tuple[Any, Any]:

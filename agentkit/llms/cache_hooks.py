@@ -198,9 +198,25 @@ def through_global_cache(name: str, fn: Callable[..., Any]) -> Callable[..., Any
     def route(self: Any) -> tuple[LLMCache | None, Any, Callable[..., Any]]:
         return get_llm_cache(), self, fn.__get__(self)
 
-    wrapper = functools.wraps(fn)(through_cache(name, route))
+    routed = through_cache(name, route)
+    if name in ("generate", "generate_together"):
+        wrapper = functools.wraps(fn)(_unless_cached(fn, routed))
+    else:
+        wrapper = functools.wraps(fn)(routed)
     wrapper.__agentkit_cached__ = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def _unless_cached(fn: Callable[..., Any], routed: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` itself while no global cache is set (the hot path of every chain: no route,
+    no bound method), else ``routed``."""
+
+    def unless_cached(self: Any, messages: Any, params: GenerationParams | None = None) -> Any:
+        if get_llm_cache() is None:
+            return fn(self, messages, params)
+        return routed(self, messages, params)
+
+    return unless_cached
 
 
 def cached_method(name: str) -> Callable[..., Any]:

@@ -125,7 +125,13 @@ class FakeModel(BaseChatModel):
         if stream:
             raw, pieces = self.respond_stream(recorded, p, index)
         else:
-            raw, pieces = _as_result(self.respond(recorded, p, index)), []
+            reply = self.respond(recorded, p, index)
+            if type(reply) is str:  # the common case, without an intermediate ChatResult
+                text, cut = apply_limits(reply, p)
+                prompt = sum(len(m.content.split()) for m in recorded)
+                usage = Usage(prompt, len(text.split()))
+                return ChatResult(text, [], usage, cut or "stop", {}), []
+            raw, pieces = _as_result(reply), []
         text, cut = apply_limits(raw.text, p)
         usage = raw.usage
         if cut is not None or not usage.total_tokens:
