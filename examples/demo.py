@@ -37,10 +37,6 @@ from rich.text import Text
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_BUDGET_S = 300.0  # seconds the demo's reader training may take
-# the recipe that reads best in a few minutes (frozen lower layers, shorter windows, a higher
-# learning rate: benchmarks/RESULTS.md, "reader"); the command's defaults read best in ~40
-FAST = {"freeze_layers": 2, "learning_rate": 3e-4, "negatives": 0.2, "batch_size": 32,
-        "max_length": 256, "stride": 96}  # fmt: skip
 SAMPLE = ROOT / "data" / "sample"
 EXAMPLES = [
     "simple_sequential",
@@ -95,7 +91,7 @@ def ensure_reader(console: Console, choice: str) -> Path | None:
         return None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from agentkit.finetune.reader import ReaderJob, train_reader
+    from agentkit.finetune.reader import SHORT_BUDGET, ReaderJob, train_reader
 
     columns = (
         TextColumn("train"),
@@ -111,13 +107,15 @@ def ensure_reader(console: Console, choice: str) -> Path | None:
                 eta = f"eta {event['eta_s']:.0f} s" if "eta_s" in event else ""
                 bar.update(task, total=event["total_steps"], completed=event["step"], eta=eta)
 
-        job = ReaderJob(data=str(data), time_budget=TRAIN_BUDGET_S, eval_questions=150, **FAST)
+        job = ReaderJob(
+            data=str(data), time_budget=TRAIN_BUDGET_S, eval_questions=150, **SHORT_BUDGET
+        )
         result = train_reader(job, progress=show)
     held, card = result.manifest["held_out"], result.manifest
     console.print(
         f"trained {card['steps']} of {card['planned_steps']} steps in {card['train_seconds']:.0f} s"
         f" (budget {TRAIN_BUDGET_S:.0f} s); held-out SQuAD: EM {held['exact_match']:.1f}, "
-        f"F1 {held['f1']:.1f}. The full reader (all steps): agentkit finetune reader --data {data}"
+        f"F1 {held['f1']:.1f}. The full reader (~40 min): agentkit finetune reader --data {data}"
     )
     return result.output
 

@@ -38,6 +38,18 @@ from agentkit.finetune.reader_registry import DEFAULT_READER, ReaderRegistry, de
 from agentkit.finetune.runs import Progress, RunResult, prepare_output, publish, staging
 from agentkit.finetune.runs import write_manifest as _write_manifest
 
+SHORT_BUDGET: dict[str, Any] = {
+    "freeze_layers": 2,
+    "learning_rate": 3e-4,
+    "negatives": 0.2,
+    "batch_size": 32,
+    "max_length": 256,
+    "stride": 96,
+}
+"""The settings that read best when training gets only minutes (``time_budget`` of 5 to 8
+min; benchmarks/RESULTS.md, "reader"): ``ReaderJob(time_budget=300, **SHORT_BUDGET)``. The
+defaults read best given ~40 minutes on two CPU cores."""
+
 
 @dataclass
 class ReaderJob:
@@ -98,12 +110,13 @@ class ReaderJob:
 
 
 def fit_windows(job: ReaderJob, model: Any) -> ReaderJob:
-    """``job`` with windows no longer than the encoder's positions (a smaller encoder than
-    MiniLM may hold fewer than ``max_length``); the stride shrinks with them."""
-    limit = int(getattr(model.config, "max_position_embeddings", 0) or job.max_length)
-    if job.max_length <= limit:
-        return job
-    return replace(job, max_length=limit, stride=min(job.stride, limit // 2 - 1))
+    """``job`` with windows no longer than the encoder's positions."""
+    from agentkit.readers.features import fit_window
+
+    max_length, stride = fit_window(job.max_length, job.stride, model)
+    return (
+        job if max_length == job.max_length else replace(job, max_length=max_length, stride=stride)
+    )
 
 
 def resolve_encoder(base: str) -> str:

@@ -42,9 +42,7 @@ def choose_answer_tokens(
     for limit in ANSWER_TOKENS:
         total = 0.0
         for chunk, features, logits in read:
-            spans = (
-                best_spans(features, logits, len(chunk), limit) if features else [None] * len(chunk)
-            )
+            spans = best_spans(features, logits, len(chunk), limit)
             for example, span in zip(chunk, spans, strict=True):
                 text = example.context[span.start : span.end].strip() if span else ""
                 em, f1 = squad_scores(text, example.answers, False)

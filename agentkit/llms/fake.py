@@ -128,15 +128,12 @@ class FakeModel(BaseChatModel):
             reply = self.respond(recorded, p, index)
             if type(reply) is str:  # the common case, without an intermediate ChatResult
                 text, cut = apply_limits(reply, p)
-                prompt = sum(len(m.content.split()) for m in recorded)
-                usage = Usage(prompt, len(text.split()))
-                return ChatResult(text, [], usage, cut or "stop", {}), []
+                return ChatResult(text, [], _word_usage(recorded, text), cut or "stop", {}), []
             raw, pieces = _as_result(reply), []
         text, cut = apply_limits(raw.text, p)
         usage = raw.usage
         if cut is not None or not usage.total_tokens:
-            prompt = sum(len(m.content.split()) for m in recorded)
-            usage = Usage(prompt, len(text.split()))
+            usage = _word_usage(recorded, text)
         result = ChatResult(
             text, list(raw.tool_calls), usage, cut or raw.finish_reason, dict(raw.metadata)
         )
@@ -218,6 +215,11 @@ class FakeModel(BaseChatModel):
         if self.params.to_dict():
             data["params"] = self.params.to_dict()
         return data
+
+
+def _word_usage(messages: Sequence[Message], text: str) -> Usage:
+    """A fake's usage: whitespace words of the prompt and of the reply."""
+    return Usage(sum(len(m.content.split()) for m in messages), len(text.split()))
 
 
 def _as_result(response: Any) -> ChatResult:

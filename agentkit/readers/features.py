@@ -21,6 +21,15 @@ class Feature:
     offsets: list[tuple[int, int] | None]
 
 
+def fit_window(max_length: int, stride: int, model: Any) -> tuple[int, int]:
+    """(max_length, stride) no longer than ``model``'s positions (a smaller encoder than
+    MiniLM may hold fewer); the stride shrinks with the window."""
+    positions = int(getattr(model.config, "max_position_embeddings", 0) or max_length)
+    if max_length <= positions:
+        return max_length, stride
+    return positions, min(stride, positions // 2 - 1)
+
+
 def cut_question(tokenizer: Any, question: str, max_tokens: int) -> str:
     """``question`` cut to its first ``max_tokens`` tokens."""
     encoded = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)

@@ -124,18 +124,18 @@ class SpanReader:
         self, questions: Sequence[str], passages: Sequence[str]
     ) -> tuple[list[Feature], list[tuple[np.ndarray, np.ndarray]]]:
         """Every window of each (question, passage) pair with its start and end logits."""
-        from agentkit.readers.features import encode_pairs
+        from agentkit.readers.features import encode_pairs, fit_window
 
         model, tokenizer = self.load()
         cfg = self.config
-        positions = int(getattr(model.config, "max_position_embeddings", 0) or cfg["max_length"])
-        max_length = min(int(cfg["max_length"]), positions)  # a hand-edited reader.json
+        # a hand-edited reader.json may ask for more positions than the encoder has
+        max_length, stride = fit_window(int(cfg["max_length"]), int(cfg["stride"]), model)
         features = encode_pairs(
             tokenizer,
             list(questions),
             list(passages),
             max_length=max_length,
-            stride=min(int(cfg["stride"]), max_length // 2 - 1),
+            stride=stride,
             max_question_tokens=int(cfg["max_question_tokens"]),
         )
         if not features:
@@ -144,19 +144,12 @@ class SpanReader:
         return features, window_logits(model, features, pad, self.batch_size)
 
     def pair_spans(
-        self,
-        questions: Sequence[str],
-        passages: Sequence[str],
-        *,
-        max_answer_tokens: int | None = None,
+        self, questions: Sequence[str], passages: Sequence[str]
     ) -> list[PairSpan | None]:
-        """The best span of each (question, passage) pair, read in batches; answers are at
-        most ``max_answer_tokens`` long (default: the one chosen at calibration)."""
+        """The best span of each (question, passage) pair (``None`` where nothing fits),
+        read in batches."""
         features, logits = self.window_scores(questions, passages)
-        if not features:
-            return [None] * len(passages)
-        limit = self.config["max_answer_tokens"] if max_answer_tokens is None else max_answer_tokens
-        return best_spans(features, logits, len(passages), int(limit))
+        return best_spans(features, logits, len(passages), int(self.config["max_answer_tokens"]))
 
     def confidence(self, margin: float) -> float:
         a, b = self.config["calibration"]

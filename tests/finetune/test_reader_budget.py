@@ -33,3 +33,11 @@ def test_a_budget_shrinks_the_plan_to_what_fits_and_stops_when_spent() -> None:
 def test_a_bad_time_budget_is_a_usage_error(budget: float) -> None:
     with pytest.raises(UsageError, match="time_budget must be a number of seconds"):
         ReaderJob(time_budget=budget)
+
+
+def test_the_short_budget_recipe_is_a_valid_job() -> None:
+    from agentkit.finetune.reader import SHORT_BUDGET
+
+    job = ReaderJob(time_budget=300, **SHORT_BUDGET)
+    assert (job.freeze_layers, job.learning_rate, job.max_length) == (2, 3e-4, 256)
+    assert job.settings()["time_budget"] == 300
